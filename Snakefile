@@ -1,0 +1,26 @@
+# svibench: how good, and how fast, is each NumPyro SVI guide compared with MCMC?
+#   snakemake --cores all                      the default study (config/config.yaml)
+#   snakemake --cores 4 --configfile my.yaml   another study
+#   snakemake figures --cores 2                figures and report from stored draws
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/fit.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        all_fit_outputs(),
+        all_figures(),
+        "results/report/index.html",
+
+
+rule figures:
+    input:
+        all_figures(),
+        "results/report/index.html",

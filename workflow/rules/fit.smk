@@ -1,0 +1,51 @@
+def data_inputs(w):
+    return {"csv": f"data/{w.model}/{w.dataset}.csv", "meta": f"data/{w.model}/{w.dataset}.json"}
+
+
+rule fit_nuts:
+    input:
+        unpack(data_inputs),
+    output:
+        draws=f"{FIT_DIR}/draws.parquet",
+        trace=f"{FIT_DIR}/trace.parquet",
+        fit=f"{FIT_DIR}/fit.json",
+    params:
+        options=lambda w: fit_options(CFG, w.model, w.method),
+        cache=CFG["compilation_cache"],
+        gpu_fallback=CFG["gpu_fallback"],
+    wildcard_constraints:
+        method="nuts",
+    log:
+        "results/logs/fit/{model}/{dataset}/{method}.log",
+    threads: rule_resources("fit_nuts")["threads"]
+    resources:
+        mem_mb=rule_resources("fit_nuts")["mem_mb"],
+        runtime=rule_resources("fit_nuts")["runtime"],
+        gpu=rule_resources("fit_nuts")["gpu"],
+    script:
+        "../scripts/fit.py"
+
+
+rule fit_svi:
+    input:
+        unpack(data_inputs),
+    output:
+        draws=f"{FIT_DIR}/draws.parquet",
+        trace=f"{FIT_DIR}/trace.parquet",
+        params=f"{FIT_DIR}/params.npz",
+        fit=f"{FIT_DIR}/fit.json",
+    params:
+        options=lambda w: fit_options(CFG, w.model, w.method),
+        cache=CFG["compilation_cache"],
+        gpu_fallback=CFG["gpu_fallback"],
+    wildcard_constraints:
+        method="|".join(SVI_METHODS),
+    log:
+        "results/logs/fit/{model}/{dataset}/{method}.log",
+    threads: rule_resources("fit_svi")["threads"]
+    resources:
+        mem_mb=rule_resources("fit_svi")["mem_mb"],
+        runtime=rule_resources("fit_svi")["runtime"],
+        gpu=rule_resources("fit_svi")["gpu"],
+    script:
+        "../scripts/fit.py"

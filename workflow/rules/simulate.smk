@@ -1,0 +1,14 @@
+rule simulate:
+    output:
+        csv="data/{model}/{dataset}.csv",
+        meta="data/{model}/{dataset}.json",
+    params:
+        settings=lambda w: CFG["models"][w.model]["datasets"][w.dataset],
+    log:
+        "results/logs/simulate/{model}/{dataset}.log",
+    threads: 1
+    resources:
+        mem_mb=rule_resources("simulate")["mem_mb"],
+        runtime=rule_resources("simulate")["runtime"],
+    script:
+        "../scripts/simulate.py"

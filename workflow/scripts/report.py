@@ -1,0 +1,11 @@
+"""Rule report: the self-contained HTML comparison report."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
+from svibench import figures  # noqa: E402
+from svibench.runtime import setup_logging  # noqa: E402
+
+sm = snakemake  # noqa: F821
+setup_logging(sm.log[0])
+figures.report(sm.params.studies, sm.params.config, sm.output[0])

@@ -1,0 +1,211 @@
+"""Load and validate a study config: JSON schema (with defaults), then semantic checks.
+
+Every problem is a ``ConfigError`` with a one-line message naming the key, raised
+before any job runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import yaml
+
+from .methods import METHODS, get_method, methods_for
+from .models import MODEL_NAMES, get_model
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+SVI_KEYS = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "guide")
+NUTS_KEYS = ("warmup", "draws", "chains", "seed", "target_accept", "max_tree_depth", "dense_mass")
+
+
+class ConfigError(ValueError):
+    """A bad config; ``str(err)`` is one line naming the key."""
+
+
+def load_schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _fill_defaults(schema: dict, value):
+    """Insert ``default`` values of the schema's properties, recursively."""
+    if not isinstance(value, dict):
+        return value
+    for key, sub in schema.get("properties", {}).items():
+        if key not in value and "default" in sub:
+            value[key] = copy.deepcopy(sub["default"])
+        if key in value:
+            _fill_defaults(sub, value[key])
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key in value:
+            if key not in schema.get("properties", {}):
+                _fill_defaults(extra, value[key])
+    return value
+
+
+def _where(path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "config"
+
+
+def _schema_error(err) -> ConfigError:
+    where = _where(err.absolute_path)
+    if err.validator == "additionalProperties":
+        known = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(known))
+        hint = f" (allowed: {', '.join(known)})" if known else ""
+        return ConfigError(f"{where}: unknown key {extra[0]!r}{hint}")
+    if err.validator == "required":
+        return ConfigError(f"{where}: {err.message}")
+    if err.validator == "oneOf" and where.endswith("methods"):
+        return ConfigError(f"{where}: must be 'all' or a list of method names "
+                           "or {method: {overrides}} mappings")
+    if err.validator == "oneOf":
+        return ConfigError(f"{where}: must be a method name or a {{method: {{overrides}}}} mapping")
+    return ConfigError(f"{where}: {err.message}")
+
+
+def validate(config: dict) -> dict:
+    """Return a normalised copy of ``config``; raise ``ConfigError`` on any problem.
+
+    In the result, ``models[m]["methods"]`` is an ordered ``{method: overrides}``.
+    """
+    import jsonschema
+
+    if not isinstance(config, dict):
+        raise ConfigError("config: must be a mapping of keys to values")
+    cfg = copy.deepcopy(config)
+    schema = load_schema()
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), e.path))
+    if errors:
+        # The deepest error names the key most precisely.
+        best = jsonschema.exceptions.best_match(errors)
+        raise _schema_error(best)
+    _fill_defaults(schema, cfg)
+    for name, entry in cfg["models"].items():
+        if name not in MODEL_NAMES:
+            raise ConfigError(f"models.{name}: unknown model (known: {', '.join(MODEL_NAMES)})")
+        entry["datasets"] = {ds: _dataset(name, ds, s) for ds, s in entry["datasets"].items()}
+        entry["methods"] = _methods(name, entry["methods"])
+    _check_overrides(cfg["svi"], SVI_KEYS, "svi")
+    return cfg
+
+
+def _dataset(model: str, name: str, settings: dict) -> dict:
+    where = f"models.{model}.datasets.{name}"
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{where}: must be a mapping of generation settings")
+    if not _valid_name(name):
+        raise ConfigError(f"{where}: dataset names may hold letters, digits, '_' and '-' only")
+    mod = get_model(model)
+    if "seed" not in settings:
+        raise ConfigError(f"{where}: missing 'seed' (datasets are simulated from a seed)")
+    seed = settings["seed"]
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"{where}.seed: must be a non-negative integer, got {seed!r}")
+    out = {"seed": seed}
+    for key, value in settings.items():
+        if key == "seed":
+            continue
+        if key not in mod.DEFAULTS:
+            raise ConfigError(f"{where}: unknown setting {key!r} for model {model} "
+                              f"(allowed: seed, {', '.join(mod.DEFAULTS)})")
+        default = mod.DEFAULTS[key]
+        ok = (isinstance(value, list) and isinstance(default, list)
+              and all(_is_number(v) for v in value) and len(value) == len(default)) \
+            or (_is_number(value) and not isinstance(default, list)) \
+            or (value is None and default is None)
+        if not ok:
+            raise ConfigError(f"{where}.{key}: must be a number{' list' if isinstance(default, list) else ''}, got {value!r}")
+    for key, default in mod.DEFAULTS.items():
+        out[key] = copy.deepcopy(settings.get(key, default))
+    checker = getattr(mod, "check_settings", None)
+    if checker:
+        problem = checker(out)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
+    return out
+
+
+def _methods(model: str, methods) -> dict:
+    where = f"models.{model}.methods"
+    valid = methods_for(model)
+    if methods == "all":
+        return {m: {} for m in valid}
+    out = {}
+    for i, item in enumerate(methods):
+        if isinstance(item, dict):
+            (name, overrides), = item.items()
+        else:
+            name, overrides = item, {}
+        if name not in METHODS:
+            raise ConfigError(f"{where}[{i}]: unknown method {name!r} (known: {', '.join(METHODS)})")
+        if name not in valid:
+            raise ConfigError(f"{where}[{i}]: method {name!r} does not apply to model {model} "
+                              f"(valid: {', '.join(valid)})")
+        if name in out:
+            raise ConfigError(f"{where}[{i}]: method {name!r} listed twice")
+        overrides = {} if overrides is None else overrides
+        if not isinstance(overrides, dict):
+            raise ConfigError(f"{where}[{i}].{name}: overrides must be a mapping")
+        kind = get_method(name).kind
+        _check_overrides(overrides, SVI_KEYS if kind == "svi" else NUTS_KEYS, f"{where}.{name}")
+        out[name] = overrides
+    return out
+
+
+def _check_overrides(overrides: dict, allowed, where: str):
+    schema = load_schema()["properties"]["svi" if "max_steps" in allowed else "nuts"]
+    import jsonschema
+
+    for key, value in overrides.items():
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key {key!r} (allowed: {', '.join(allowed)})")
+        err = jsonschema.exceptions.best_match(
+            jsonschema.Draft7Validator(schema["properties"][key]).iter_errors(value))
+        if err is not None:
+            raise ConfigError(f"{where}.{key}: {err.message}")
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _valid_name(name: str) -> bool:
+    return bool(name) and all(c.isalnum() or c in "_-" for c in name) and "-to-" not in name
+
+
+def fit_options(cfg: dict, model: str, method: str) -> dict:
+    """Resolved options for one fit: the svi/nuts defaults with the method's overrides."""
+    m = get_method(method)
+    overrides = cfg["models"][model]["methods"][method]
+    if m.kind == "nuts":
+        return {**cfg["nuts"], **overrides}
+    opts = {**cfg["svi"], **overrides}
+    opts["guide"] = {**m.defaults, **cfg["svi"].get("guide", {}), **overrides.get("guide", {})}
+    opts["elbo"] = m.elbo if opts.get("elbo", "default") == "default" else opts["elbo"]
+    opts["draws"] = cfg["draws"]
+    return opts
+
+
+def resources(cfg: dict, rule: str) -> dict:
+    """threads, mem_mb, runtime, gpu for ``rule`` (its entry over ``default``)."""
+    base = {"threads": 1, "mem_mb": 2000, "runtime": 30, "gpu": 0}
+    base.update(cfg["resources"].get("default", {}))
+    base.update(cfg["resources"].get(rule, {}))
+    return base
+
+
+def load_file(path) -> dict:
+    """Read and validate a YAML config file."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{at} YAML does not parse ({getattr(err, 'problem', err)})") from None
+    return validate(raw)

@@ -1,0 +1,38 @@
+"""Datasets: simulate and save, load for fitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import io
+from .models import get_model
+
+
+def simulate_dataset(model: str, dataset: str, settings: dict, csv_path, json_path):
+    """Write ``data/{model}/{dataset}.csv`` and its ``.json`` (truth and settings)."""
+    mod = get_model(model)
+    seed = int(settings["seed"])
+    gen = {k: v for k, v in settings.items() if k != "seed"}
+    df, truth = mod.simulate(gen, seed)
+    io.write_csv(csv_path, df)
+    io.write_json(json_path, {"model": model, "dataset": dataset, "seed": seed,
+                              "settings": gen, "truth": truth, "rows": len(df)})
+
+
+def load_dataset(model: str, csv_path, json_path):
+    """Return ``(arrays, static, meta)`` for fitting: see ``models`` for the meaning."""
+    mod = get_model(model)
+    meta = io.read_json(json_path)
+    df = pd.read_csv(csv_path) if Path(csv_path).stat().st_size else pd.DataFrame()
+    arrays, static = mod.prepare(df, meta["settings"])
+    return arrays, static, meta
+
+
+def bound_model(model: str, static: dict):
+    """The model callable with its static arguments (plate sizes) bound."""
+    from functools import partial
+
+    fn = get_model(model).model
+    return partial(fn, **static) if static else fn

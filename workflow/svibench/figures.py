@@ -1,0 +1,88 @@
+"""Glue from stored files to figures and the report (one function per rule)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import io, plots
+from .fitting import versions
+from .models import get_model
+
+
+def load_fit(fit_dir) -> tuple:
+    """``(draws, fit)`` of a fit folder."""
+    fit_dir = Path(fit_dir)
+    return io.read_parquet(fit_dir / "draws.parquet"), io.read_json(fit_dir / "fit.json")
+
+
+def _fits(fit_dirs) -> dict:
+    out = {}
+    for d in fit_dirs:
+        draws, fit = load_fit(d)
+        out[fit["method"]] = (draws, fit)
+    return out
+
+
+def corner_figure(fit_dirs, data_json, out, style: dict):
+    meta = io.read_json(data_json)
+    plots.corner(_fits(fit_dirs), meta["truth"], out,
+                 title=f"{meta['model']} / {meta['dataset']}", dpi=style["dpi"],
+                 max_draws=style["corner_max_draws"], max_params=style["corner_max_params"])
+
+
+def loss_figure(fit_dirs, data_json, out, style: dict):
+    meta = io.read_json(data_json)
+    traces = {}
+    for d in fit_dirs:
+        fit = io.read_json(Path(d) / "fit.json")
+        traces[fit["method"]] = (io.read_parquet(Path(d) / "trace.parquet"), fit)
+    plots.loss_curves(traces, out, title=f"{meta['model']} / {meta['dataset']}: loss",
+                      dpi=style["dpi"])
+
+
+def density_figure(fit_dirs, data_json, out, style: dict):
+    meta = io.read_json(data_json)
+    s = meta["settings"]
+    if meta["model"] == "multimodal":
+        mod = get_model("multimodal")
+        box = float(s["box"])
+
+        def logpdf(x, y):
+            return mod.log_density(x, y, s["s1"], s["s2"], s["b"])
+    else:
+        mod = get_model("corrgauss")
+        prec = np.linalg.inv(mod.covariance(s))
+        mean = np.asarray(s["mean"], dtype=float)
+        box = 4.0 * float(max(s["sd_major"], s["sd_minor"]))
+
+        def logpdf(x, y):
+            dx, dy = x - mean[0], y - mean[1]
+            return -0.5 * (prec[0, 0] * dx * dx + 2 * prec[0, 1] * dx * dy + prec[1, 1] * dy * dy)
+    plots.density_panels(logpdf, box, _fits(fit_dirs), out,
+                         title=f"{meta['model']}: true density and guide draws", dpi=style["dpi"])
+
+
+def groups_figure(fit_dirs, data_json, data_csv, out, style: dict):
+    import pandas as pd
+
+    meta = io.read_json(data_json)
+    n_groups = int(pd.read_csv(data_csv)["group"].max()) + 1
+    plots.group_errorbars(_fits(fit_dirs), meta["truth"], n_groups, out,
+                          title=f"hier / {meta['dataset']}: per-group slopes and intercepts",
+                          dpi=style["dpi"])
+
+
+def report(studies: list[dict], config: dict, out):
+    """``studies``: ``{model, dataset, data_json, fit_dirs, figures: [(path, caption)]}``."""
+    from .report import build_report
+
+    built = []
+    for s in studies:
+        meta = io.read_json(s["data_json"])
+        entries = [{"draws": d, "fit": f} for d, f in (load_fit(p) for p in s["fit_dirs"])]
+        built.append({"model": s["model"], "dataset": s["dataset"],
+                      "description": get_model(s["model"]).DESCRIPTION,
+                      "truth": meta["truth"], "entries": entries, "figures": s["figures"]})
+    build_report(built, config, versions(), out)

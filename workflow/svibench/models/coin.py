@@ -1,0 +1,63 @@
+"""Coin toss: ``n`` Bernoulli tosses with unknown bias ``f ~ Uniform(0, 1)``.
+
+Exact posterior: Beta(1 + heads, 1 + tails) (the uniform prior is Beta(1, 1)).
+"""
+
+import numpy as np
+import pandas as pd
+
+NAME = "coin"
+DESCRIPTION = "n Bernoulli tosses, f ~ Uniform(0, 1)"
+LATENT_DIM = 1  # for the default study; guides needing more skip it
+DATA_DRIVEN = True
+COLUMNS = ("y",)
+DEFAULTS = {"n": 20, "heads": None, "p": 0.5}
+
+
+def simulate(settings: dict, seed: int):
+    """Tosses ``y`` (n,) of 0/1: exactly ``heads`` ones in random order if given,
+    else Bernoulli(``p``) draws. Truth ``f`` is ``p`` (or heads / n)."""
+    rng = np.random.default_rng(seed)
+    n = int(settings["n"])
+    heads = settings.get("heads")
+    if heads is not None:
+        y = np.zeros(n, dtype=np.int64)
+        y[: int(heads)] = 1
+        rng.shuffle(y)
+        f = int(heads) / n if settings.get("p") is None else float(settings["p"])
+    else:
+        f = float(settings["p"])
+        y = (rng.uniform(size=n) < f).astype(np.int64)
+    return pd.DataFrame({"y": y}), {"f": f}
+
+
+def prepare(df: pd.DataFrame, settings: dict):
+    import jax.numpy as jnp
+
+    return {"y": jnp.asarray(df["y"].to_numpy(), dtype=jnp.float32)}, {}
+
+
+def model(y=None, n=None):
+    """``f`` scalar; ``y`` (n,) observed tosses."""
+    import numpyro
+    import numpyro.distributions as dist
+
+    f = numpyro.sample("f", dist.Uniform(0.0, 1.0))
+    with numpyro.plate("toss", y.shape[0] if y is not None else n):
+        numpyro.sample("y", dist.Bernoulli(probs=f), obs=y)
+
+
+def posterior_params(arrays) -> tuple[float, float]:
+    """(alpha, beta) of the exact Beta posterior."""
+    y = np.asarray(arrays["y"])
+    heads = float(y.sum())
+    return 1.0 + heads, 1.0 + (y.size - heads)
+
+
+def exact_posterior(arrays, static):
+    a, b = posterior_params(arrays)
+
+    def sample(rng: np.random.Generator, n: int) -> pd.DataFrame:
+        return pd.DataFrame({"f": rng.beta(a, b, size=n)})
+
+    return sample
