@@ -58,11 +58,11 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
 
 
 def setup_logging(log_file: str | None = None, level=logging.INFO):
-    """Send the package's log (and warnings) to ``log_file`` and stderr."""
+    """Send the package's log (and warnings) to ``log_file``, or to stderr without one."""
     handlers = [logging.StreamHandler(sys.stderr)]
     if log_file:
         os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, mode="w"))
+        handlers = [logging.FileHandler(log_file, mode="w")]
     logging.basicConfig(level=level, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)
