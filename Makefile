@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= all
 CONFIG ?= config/config.yaml
 
-.PHONY: run test figures report bench clean setup
+.PHONY: run test figures report bench clean setup unlock
 
 setup: $(STAMP)
 
@@ -16,15 +16,26 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	touch $(STAMP)
 
+# Config files that do not parse: one line naming file and line (Snakemake's own
+# message names neither), before Snakemake starts.
+PRECHECK = $(BIN)/python -m svibench.precheck $(wildcard config/config.yaml) $(CONFIG)
+
 run: $(STAMP)
+	@$(PRECHECK)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete
 	@echo "Report: $(CURDIR)/results/report/index.html"
 
 # Re-render every figure and the report from stored draws; never refits.
 figures: $(STAMP)
+	@$(PRECHECK)
 	$(BIN)/snakemake figures --cores $(CORES) --configfile $(CONFIG) \
 	    --forcerun $$($(BIN)/python -m svibench.targets figure-rules)
 	@echo "Report: $(CURDIR)/results/report/index.html"
+
+# After a hard kill (SIGKILL, power loss) Snakemake leaves its lock behind: `make unlock`,
+# then `make run` again (it reruns what was incomplete).
+unlock: $(STAMP)
+	$(BIN)/snakemake --unlock --cores 1 --configfile $(CONFIG)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -7,6 +7,7 @@ from svibench.config import fit_options, validate
 from svibench.data import bound_model
 from svibench.engine.draws import flatten_params, guide_draws, latent_sites
 from svibench.engine.svi import run_svi
+from svibench.fitting import svi_kwargs
 from svibench.methods import METHODS, get_method, methods_for
 from svibench.models import MODEL_NAMES, get_model
 
@@ -66,8 +67,7 @@ def test_default_study_beta_guide_is_exact():
     opts = fit_options(cfg, "coin", "beta")
     model, arrays = problem("coin", n=20, heads=12)
     guide = get_method("beta").build(model, **opts["guide"])
-    fit = run_svi(model, guide, arrays, max_steps=opts["max_steps"], lr=opts["lr"],
-                  particles=opts["particles"], chunk=opts["chunk"], seed=opts["seed"])
+    fit = run_svi(model, guide, arrays, **svi_kwargs(opts))
     a, b = float(fit.params["alpha"]), float(fit.params["beta"])
     mean, sd = a / (a + b), np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
     ea, eb = 13.0, 9.0
@@ -87,8 +87,7 @@ def test_default_study_mvn_recovers_the_correlated_gaussian():
     opts = fit_options(cfg, "corrgauss", "auto_mvn")
     model, arrays = problem("corrgauss")
     guide = get_method("auto_mvn").build(model, **opts["guide"])
-    fit = run_svi(model, guide, arrays, max_steps=opts["max_steps"], lr=opts["lr"],
-                  particles=opts["particles"], chunk=opts["chunk"], seed=opts["seed"])
+    fit = run_svi(model, guide, arrays, **svi_kwargs(opts))
     L = np.asarray(fit.params["auto_scale_tril"])
     vals, vecs = np.linalg.eigh(L @ L.T)
     sds = np.sqrt(vals)

@@ -17,6 +17,14 @@ EXPECTED_LATENTS = {
     "hier": ["m_mu", "m_sig", "c_mu", "c_sig"] + [f"m[{j}]" for j in range(3)]
             + [f"c[{j}]" for j in range(3)],
 }
+GROUPS = {"small": 3, "other": 4}
+
+
+def latents(model, dataset):
+    if model != "hier":
+        return EXPECTED_LATENTS[model]
+    j = range(GROUPS[dataset])
+    return ["m_mu", "m_sig", "c_mu", "c_sig"] + [f"m[{i}]" for i in j] + [f"c[{i}]" for i in j]
 
 
 def study(work):
@@ -39,7 +47,7 @@ def test_every_fit_has_draws_with_the_latent_columns_and_fit_json(tiny_study):
             for method in entry["methods"]:
                 d = tiny_study / f"results/fits/{model}/{dataset}/{method}"
                 draws = pd.read_parquet(d / "draws.parquet")
-                assert list(draws.columns) == EXPECTED_LATENTS[model], (model, method)
+                assert list(draws.columns) == latents(model, dataset), (model, method)
                 fit = json.loads((d / "fit.json").read_text())
                 assert fit["status"] == "ok", (model, method, fit["status"])
                 assert set(fit["seconds"]) >= {"compile", "run", "total"}
@@ -50,7 +58,12 @@ def test_every_fit_has_draws_with_the_latent_columns_and_fit_json(tiny_study):
                     assert len(draws) >= cfg["nuts"]["draws"]
                 else:
                     assert len(draws) == cfg["draws"] >= 4000
-                    assert fit["steps_run"] == cfg["svi"]["max_steps"]
+                    budget = entry["methods"][method].get("max_steps", cfg["svi"]["max_steps"])
+                    assert fit["options"]["max_steps"] == budget
+                    if fit["converged_at"] is None or not fit["options"]["stop_at_convergence"]:
+                        assert fit["steps_run"] == budget
+                    else:
+                        assert fit["converged_at"] <= fit["steps_run"] < budget
                     trace = pd.read_parquet(d / "trace.parquet")
                     assert len(trace) == fit["steps_run"] and trace["loss"].notna().all()
                     assert (d / "params.npz").stat().st_size > 0
@@ -75,3 +88,22 @@ def test_report_names_every_method_and_embeds_figures(tiny_study):
     assert "numpyro" in html and "Provenance" in html
     assert (tiny_study / "results/figures/hier/small/groups.png").stat().st_size > 1000
     assert (tiny_study / "results/figures/multimodal/default/density.png").exists()
+
+
+def test_warm_start_continues_from_the_pretrained_params(tiny_study):
+    d = tiny_study / "results/warm/hier/small-to-other/auto_normal"
+    fit = json.loads((d / "fit.json").read_text())
+    assert fit["status"] == "ok" and fit["dataset"] == "other"
+    ws = fit["warm_start"]
+    assert ws["from"].endswith("results/fits/hier/small/auto_normal/params.npz")
+    # 3 groups -> 4: the hyper-parameters transfer, the per-group params are resized.
+    assert {"m_mu_auto_loc", "c_sig_auto_scale"} <= set(ws["transferred"])
+    assert {"m_auto_loc", "c_auto_loc"} <= set(ws["resized"]) and not ws["fresh"]
+    assert list(pd.read_parquet(d / "draws.parquet").columns) == latents("hier", "other")
+    cold = pd.read_parquet(tiny_study / "results/fits/hier/other/auto_normal/trace.parquet")
+    warm = pd.read_parquet(d / "trace.parquet")
+    # Continuing from a fit on similar data starts far closer to the optimum.
+    assert warm["loss"].iloc[:50].mean() < cold["loss"].iloc[:50].mean()
+    html = (tiny_study / "results/report/index.html").read_text()
+    assert "Warm start" in html and "small → other" in html
+    assert (tiny_study / "results/figures/hier/small-to-other/warm.png").stat().st_size > 1000

@@ -1,22 +1,7 @@
-PLOT_CODE = str(Path(workflow.basedir) / "workflow/svibench/plots.py")
-
-
-def plot_inputs(kind=None):
-    def inputs(w):
-        return {"fits": fit_files(w.model, w.dataset, kind, ("draws.parquet", "fit.json", "trace.parquet")),
-                "meta": f"data/{w.model}/{w.dataset}.json",
-                "csv": f"data/{w.model}/{w.dataset}.csv",
-                "code": PLOT_CODE}
-    return inputs
-
-
-def fit_dirs_param(kind=None):
-    return lambda w: fit_dirs(w.model, w.dataset, kind)
-
-
 rule plot_corner:
     input:
         unpack(plot_inputs()),
+        reference=f"{REF_DIR}/draws.parquet",
     output:
         report("results/figures/{model}/{dataset}/corner.png",
                caption="../report/corner.rst", category="Corner plots", subcategory="{model}"),
@@ -26,6 +11,12 @@ rule plot_corner:
         style=style(),
     log:
         "results/logs/plot/{model}/{dataset}/corner.log",
+    threads: rule_resources("plot")["threads"]
+    resources:
+        mem_mb=rule_resources("plot")["mem_mb"],
+        runtime=rule_resources("plot")["runtime"],
+    conda:
+        JAX_CPU_ENV
     script:
         "../scripts/plot.py"
 
@@ -42,6 +33,12 @@ rule plot_loss:
         style=style(),
     log:
         "results/logs/plot/{model}/{dataset}/loss.log",
+    threads: rule_resources("plot")["threads"]
+    resources:
+        mem_mb=rule_resources("plot")["mem_mb"],
+        runtime=rule_resources("plot")["runtime"],
+    conda:
+        JAX_CPU_ENV
     script:
         "../scripts/plot.py"
 
@@ -60,6 +57,12 @@ rule plot_density:
         model="|".join(DENSITY_MODELS),
     log:
         "results/logs/plot/{model}/{dataset}/density.log",
+    threads: rule_resources("plot")["threads"]
+    resources:
+        mem_mb=rule_resources("plot")["mem_mb"],
+        runtime=rule_resources("plot")["runtime"],
+    conda:
+        JAX_CPU_ENV
     script:
         "../scripts/plot.py"
 
@@ -78,5 +81,11 @@ rule plot_groups:
         model="hier",
     log:
         "results/logs/plot/{model}/{dataset}/groups.log",
+    threads: rule_resources("plot")["threads"]
+    resources:
+        mem_mb=rule_resources("plot")["mem_mb"],
+        runtime=rule_resources("plot")["runtime"],
+    conda:
+        JAX_CPU_ENV
     script:
         "../scripts/plot.py"

@@ -1,7 +1,3 @@
-def data_inputs(w):
-    return {"csv": f"data/{w.model}/{w.dataset}.csv", "meta": f"data/{w.model}/{w.dataset}.json"}
-
-
 rule fit_nuts:
     input:
         unpack(data_inputs),
@@ -13,6 +9,7 @@ rule fit_nuts:
         options=lambda w: fit_options(CFG, w.model, w.method),
         cache=CFG["compilation_cache"],
         gpu_fallback=CFG["gpu_fallback"],
+        conda_env=jax_env,
     wildcard_constraints:
         method="nuts",
     log:
@@ -22,6 +19,8 @@ rule fit_nuts:
         mem_mb=rule_resources("fit_nuts")["mem_mb"],
         runtime=rule_resources("fit_nuts")["runtime"],
         gpu=rule_resources("fit_nuts")["gpu"],
+    conda:
+        env_from_params
     script:
         "../scripts/fit.py"
 
@@ -38,6 +37,7 @@ rule fit_svi:
         options=lambda w: fit_options(CFG, w.model, w.method),
         cache=CFG["compilation_cache"],
         gpu_fallback=CFG["gpu_fallback"],
+        conda_env=jax_env,
     wildcard_constraints:
         method="|".join(SVI_METHODS),
     log:
@@ -47,5 +47,7 @@ rule fit_svi:
         mem_mb=rule_resources("fit_svi")["mem_mb"],
         runtime=rule_resources("fit_svi")["runtime"],
         gpu=rule_resources("fit_svi")["gpu"],
+    conda:
+        env_from_params
     script:
         "../scripts/fit.py"

@@ -1,4 +1,7 @@
+# Simulates a dataset from its seed, or validates and imports the user's CSV.
 rule simulate:
+    input:
+        unpack(user_csv),
     output:
         csv="data/{model}/{dataset}.csv",
         meta="data/{model}/{dataset}.json",
@@ -10,5 +13,7 @@ rule simulate:
     resources:
         mem_mb=rule_resources("simulate")["mem_mb"],
         runtime=rule_resources("simulate")["runtime"],
+    conda:
+        JAX_CPU_ENV
     script:
         "../scripts/simulate.py"

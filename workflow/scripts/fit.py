@@ -3,12 +3,18 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
-from svibench.runtime import configure_jax  # noqa: E402
+from svibench.runtime import GPUUnavailable, configure_jax  # noqa: E402
 
 sm = snakemake  # noqa: F821
-configure_jax(gpu=sm.resources.get("gpu", 0), threads=sm.threads, cache_dir=sm.params.cache,
-              gpu_fallback=sm.params.gpu_fallback, log_file=sm.log[0])
+try:
+    configure_jax(gpu=sm.resources.get("gpu", 0), threads=sm.threads, cache_dir=sm.params.cache,
+                  gpu_fallback=sm.params.gpu_fallback, log_file=sm.log[0])
+except GPUUnavailable as err:
+    sys.exit(f"svibench: {err}")  # one line, also in the job's log
 from svibench.fitting import run_fit  # noqa: E402
 
-run_fit(sm.wildcards.model, sm.wildcards.dataset, sm.wildcards.method, sm.input.csv,
-        sm.input.meta, dict(sm.params.options), dict(sm.output.items()))
+w = dict(sm.wildcards.items())
+inputs = dict(sm.input.items())
+# fit_svi / fit_nuts fit {dataset}; warm_start continues on {dst} from {src}'s params.
+run_fit(w["model"], w.get("dataset") or w["dst"], w["method"], inputs["csv"], inputs["meta"],
+        dict(sm.params.options), dict(sm.output.items()), init_from=inputs.get("init"))

@@ -11,5 +11,8 @@ setup_logging(sm.log[0])
 kind, dirs, style = sm.params.kind, sm.params.fit_dirs, dict(sm.params.style)
 if kind == "groups":
     figures.groups_figure(dirs, sm.input.meta, sm.input.csv, sm.output[0], style)
+elif kind == "corner":
+    figures.corner_figure(dirs, sm.input.meta, sm.output[0], style,
+                          reference=sm.input.get("reference"))
 else:
     getattr(figures, f"{kind}_figure")(dirs, sm.input.meta, sm.output[0], style)

@@ -8,4 +8,5 @@ from svibench.runtime import setup_logging  # noqa: E402
 
 sm = snakemake  # noqa: F821
 setup_logging(sm.log[0])
-figures.report(sm.params.studies, sm.params.config, sm.output[0])
+figures.report(sm.params.studies, sm.params.config, sm.output[0], warm=sm.params.warm,
+               evaluation=sm.params.evaluation, scaling=sm.params.scaling or None)

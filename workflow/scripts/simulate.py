@@ -1,12 +1,12 @@
-"""Rule simulate: write one dataset and its truth."""
+"""Rule simulate: write one dataset and its truth (or import the user's CSV)."""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 from svibench.runtime import setup_logging  # noqa: E402
-from svibench.data import simulate_dataset  # noqa: E402
+from svibench.data import make_dataset  # noqa: E402
 
 setup_logging(snakemake.log[0])  # noqa: F821
 w = snakemake.wildcards  # noqa: F821
-simulate_dataset(w.model, w.dataset, snakemake.params.settings,  # noqa: F821
-                 snakemake.output.csv, snakemake.output.meta)  # noqa: F821
+make_dataset(w.model, w.dataset, snakemake.params.settings,  # noqa: F821
+             snakemake.output.csv, snakemake.output.meta)  # noqa: F821

@@ -7,6 +7,7 @@ before any job runs.
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 
 import yaml
@@ -15,7 +16,8 @@ from .methods import METHODS, get_method, methods_for
 from .models import MODEL_NAMES, get_model
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
-SVI_KEYS = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "guide")
+SVI_KEYS = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "guide",
+            "stop_at_convergence", "convergence")
 NUTS_KEYS = ("warmup", "draws", "chains", "seed", "target_accept", "max_tree_depth", "dense_mass")
 
 
@@ -24,7 +26,17 @@ class ConfigError(ValueError):
 
 
 def load_schema() -> dict:
-    return yaml.safe_load(SCHEMA_PATH.read_text())
+    """The schema, parsed once per process (a copy: callers may change it).
+
+    ``validate`` needs it once per method override; parsing it each time with
+    PyYAML's pure-Python loader was half of ``snakemake -n`` (issue 6)."""
+    return copy.deepcopy(_parsed_schema(SCHEMA_PATH, SCHEMA_PATH.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_schema(path: Path, mtime_ns: int) -> dict:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+    return yaml.load(path.read_text(), Loader=loader)
 
 
 def _fill_defaults(schema: dict, value):
@@ -91,19 +103,51 @@ def validate(config: dict) -> dict:
             raise ConfigError(f"models.{name}: unknown model (known: {', '.join(MODEL_NAMES)})")
         entry["datasets"] = {ds: _dataset(name, ds, s) for ds, s in entry["datasets"].items()}
         entry["methods"] = _methods(name, entry["methods"])
+        _warm_start(name, entry)
     _check_overrides(cfg["svi"], SVI_KEYS, "svi")
+    _scaling(cfg)
+    _gpu_resources(cfg)
     return cfg
+
+
+# `resources` entries of the work that may run on a GPU: the fits (every copy of a
+# fit rule sizes itself by one of these). No other rule ever asks for a GPU.
+GPU_RESOURCE_KEYS = ("fit_svi", "fit_nuts")
+
+
+def _gpu_resources(cfg: dict):
+    for key, entry in cfg["resources"].items():
+        if entry.get("gpu") and key not in GPU_RESOURCE_KEYS + ("default",):
+            raise ConfigError(f"resources.{key}.gpu: only the fits ({', '.join(GPU_RESOURCE_KEYS)}) "
+                              f"use a GPU; {key} never asks for one")
+
+
+SCALING_MODEL = "hier"
+
+
+def _scaling(cfg: dict):
+    """``scaling.methods`` checked like a model's methods, normalised the same way."""
+    sc = cfg["scaling"]
+    try:
+        sc["methods"] = _methods(SCALING_MODEL, sc["methods"])
+    except ConfigError as err:
+        raise ConfigError(str(err).replace(f"models.{SCALING_MODEL}.methods", "scaling.methods")) from None
+    if len(set(sc["groups"])) != len(sc["groups"]):
+        raise ConfigError(f"scaling.groups: values must differ, got {sc['groups']}")
 
 
 def _dataset(model: str, name: str, settings: dict) -> dict:
     where = f"models.{model}.datasets.{name}"
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: must be a mapping of generation settings")
-    if not _valid_name(name):
+    if not isinstance(name, str) or not _valid_name(name):
         raise ConfigError(f"{where}: dataset names may hold letters, digits, '_' and '-' only")
     mod = get_model(model)
+    if "csv" in settings:
+        return _user_dataset(model, settings, where)
     if "seed" not in settings:
-        raise ConfigError(f"{where}: missing 'seed' (datasets are simulated from a seed)")
+        raise ConfigError(f"{where}: needs 'seed' (a simulated dataset) or 'csv' "
+                          "(your own data file)")
     seed = settings["seed"]
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"{where}.seed: must be a non-negative integer, got {seed!r}")
@@ -125,10 +169,38 @@ def _dataset(model: str, name: str, settings: dict) -> dict:
         out[key] = copy.deepcopy(settings.get(key, default))
     checker = getattr(mod, "check_settings", None)
     if checker:
-        problem = checker(out)
+        problem = checker(out)  # None, "message" or (key, "message")
+        if isinstance(problem, tuple):
+            raise ConfigError(f"{where}.{problem[0]}: {problem[1]}")
         if problem:
             raise ConfigError(f"{where}: {problem}")
     return out
+
+
+def _user_dataset(model: str, settings: dict, where: str) -> dict:
+    """``{csv: path}``: the file is validated now, before any job runs."""
+    from .usercsv import COLUMNS, CSVError, check, supports
+
+    if not supports(model):
+        raise ConfigError(f"{where}.csv: model {model} takes no data file "
+                          f"(user CSVs are for: {', '.join(COLUMNS)})")
+    extra = sorted(set(settings) - {"csv"})
+    if extra:
+        raise ConfigError(f"{where}: unknown key {extra[0]!r} beside 'csv' (a dataset from "
+                          "a CSV takes no generation settings)")
+    path = settings["csv"]
+    if not isinstance(path, str) or not path.strip():
+        raise ConfigError(f"{where}.csv: must be the path of a CSV file, got {path!r}")
+    inside = Path(path).resolve()
+    generated = [Path("data", m).resolve() for m in MODEL_NAMES]
+    if any(inside == g or g in inside.parents for g in generated):
+        raise ConfigError(f"{where}.csv: {path} is inside data/<model>/, where the workflow "
+                          "writes its datasets; keep your files elsewhere (e.g. data/user/)")
+    try:
+        check(path, model)
+    except CSVError as err:
+        raise ConfigError(f"{where}.csv: {err}") from None
+    return {"csv": path}
 
 
 def _methods(model: str, methods) -> dict:
@@ -156,6 +228,22 @@ def _methods(model: str, methods) -> dict:
         _check_overrides(overrides, SVI_KEYS if kind == "svi" else NUTS_KEYS, f"{where}.{name}")
         out[name] = overrides
     return out
+
+
+def _warm_start(model: str, entry: dict):
+    for i, pair in enumerate(entry.get("warm_start", [])):
+        where = f"models.{model}.warm_start[{i}]"
+        for key in ("from", "to"):
+            if pair[key] not in entry["datasets"]:
+                raise ConfigError(f"{where}.{key}: unknown dataset {pair[key]!r} "
+                                  f"(datasets of {model}: {', '.join(entry['datasets'])})")
+        if pair["from"] == pair["to"]:
+            raise ConfigError(f"{where}: 'from' and 'to' are the same dataset")
+        for j, method in enumerate(pair["methods"]):
+            if method not in entry["methods"] or get_method(method).kind != "svi":
+                svi = [m for m in entry["methods"] if get_method(m).kind == "svi"]
+                raise ConfigError(f"{where}.methods[{j}]: {method!r} is not an SVI method of "
+                                  f"this study's {model} (choose from: {', '.join(svi)})")
 
 
 def _check_overrides(overrides: dict, allowed, where: str):
@@ -188,8 +276,20 @@ def fit_options(cfg: dict, model: str, method: str) -> dict:
     opts = {**cfg["svi"], **overrides}
     opts["guide"] = {**m.defaults, **cfg["svi"].get("guide", {}), **overrides.get("guide", {})}
     opts["elbo"] = m.elbo if opts.get("elbo", "default") == "default" else opts["elbo"]
+    opts["convergence"] = {**cfg["svi"]["convergence"], **overrides.get("convergence", {})}
     opts["draws"] = cfg["draws"]
     return opts
+
+
+def scaling_fit_options(cfg: dict, method: str) -> dict:
+    """Options of a scaling-study fit: as ``fit_options`` with ``scaling.methods``."""
+    study = {**cfg, "models": {SCALING_MODEL: {"methods": cfg["scaling"]["methods"]}}}
+    return fit_options(study, SCALING_MODEL, method)
+
+
+def repeats(cfg: dict, model: str) -> int:
+    """Fits per SVI guide of ``model`` (its own ``repeats`` over the top-level one)."""
+    return int(cfg["models"][model].get("repeats") or cfg["repeats"])
 
 
 def resources(cfg: dict, rule: str) -> dict:

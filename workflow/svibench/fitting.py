@@ -43,9 +43,12 @@ def final_loss(losses: np.ndarray) -> float | None:
 
 
 def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options: dict,
-            out: dict) -> dict:
+            out: dict, init_from=None) -> dict:
     """Fit ``method`` on a dataset and write the files named in ``out``
-    (keys ``draws``, ``trace``, ``fit`` and, for SVI, ``params``). Returns fit.json."""
+    (keys ``draws``, ``trace``, ``fit`` and, for SVI, ``params``). Returns fit.json.
+
+    ``init_from``: a ``params.npz`` of the same guide fitted on another dataset
+    (warm start); matching params transfer, the rest start fresh."""
     import jax
 
     t0 = time.perf_counter()
@@ -59,7 +62,7 @@ def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options:
     if m.kind == "nuts":
         res = run_nuts_fit(model_fn, arrays, options, sites)
     else:
-        res = run_svi_fit(m, model_fn, arrays, options, sites, out)
+        res = run_svi_fit(m, model_fn, arrays, options, sites, out, init_from)
     draws, trace, extra = res
     io.write_parquet(out["draws"], draws)
     io.write_parquet(out["trace"], trace)
@@ -94,23 +97,45 @@ def run_nuts_fit(model_fn, arrays, options, sites):
     return draws, trace, extra
 
 
-def run_svi_fit(m, model_fn, arrays, options, sites, out):
+def svi_kwargs(options: dict) -> dict:
+    """``run_svi`` keyword arguments from a method's resolved options."""
+    keys = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "convergence",
+            "stop_at_convergence")
+    return {k: options[k] for k in keys if k in options}
+
+
+def run_svi_fit(m, model_fn, arrays, options, sites, out, init_from=None):
     from .engine.svi import run_svi
 
     guide = m.build(model_fn, **options.get("guide", {}))
-    fit = run_svi(model_fn, guide, arrays, max_steps=options["max_steps"], lr=options["lr"],
-                  particles=options["particles"], chunk=options["chunk"], seed=options["seed"],
-                  elbo=options["elbo"])
+    init_params, warm = None, None
+    if init_from is not None:
+        from .warm import warm_init_params
+
+        init_params, report = warm_init_params(
+            model_fn, guide, arrays, io.read_npz(init_from), options["seed"])
+        warm = {"from": str(init_from), **report}
+    fit = run_svi(model_fn, guide, arrays, init_params=init_params, **svi_kwargs(options))
     draws_seed = options["seed"] + 1_000_003
     draws = guide_draws(model_fn, guide, fit.params, arrays, options["draws"], draws_seed, sites)
     io.write_npz(out["params"], flatten_params(fit.params))
     trace = pd.DataFrame({"step": np.arange(1, fit.steps_run + 1, dtype=np.int64),
                           "loss": fit.losses.astype(np.float64)})
-    fl = final_loss(fit.losses)
+    fl = None if m.map_objective else final_loss(fit.losses)
     status = fit.status
     if status == "ok" and not np.all(np.isfinite(draws.to_numpy())):
         status = "diverged"
+    if status != "ok":
+        # A diverged fit has no final ELBO: missing, never a number from its blow-up.
+        fl = None
     extra = {"status": status, "steps_run": fit.steps_run, "diverged_at": fit.diverged_at,
+             "converged_at": fit.converged_at, "warm_start": warm,
              "seconds": fit.seconds, "seeds": {"fit": options["seed"], "draws": draws_seed},
              "final_loss": fl, "final_elbo": None if fl is None else -fl}
+    if m.map_objective:
+        extra["final_map_loss"] = final_loss(fit.losses)  # -log joint at the MAP, not an ELBO
+    if status == "ok":  # PSIS k-hat needs the built guide: computed here, scored by evaluate
+        from .engine.psis import psis_khat
+
+        extra["psis"] = psis_khat(model_fn, guide, fit.params, arrays, options["seed"] + 2_000_003)
     return draws, trace, extra

@@ -22,6 +22,7 @@ log = logging.getLogger("svibench.plots")
 # Hex colours (ChainConsumer 1.x rejects named colours).
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#843c39", "#7b4173"]
+REFERENCE_COLOR = "#555555"  # the reference posterior, first chain of a corner plot
 
 
 def _save(fig, path, dpi):
@@ -64,7 +65,8 @@ def corner(fits: dict, truth: dict, path, *, title: str, dpi: int = 90,
         if sub.std().min() <= 0:  # a point mass cannot be drawn as a contour
             skipped.append(label)
             continue
-        cc.add_chain(Chain(samples=sub, name=label, color=PALETTE[i % len(PALETTE)],
+        color = REFERENCE_COLOR if label == "reference" else PALETTE[i % len(PALETTE)]
+        cc.add_chain(Chain(samples=sub, name=label, color=color,
                            shade_alpha=0.15, linewidth=1.2))
     if cols is None:
         fig, ax = plt.subplots(figsize=(4, 2))
@@ -157,8 +159,11 @@ def density_panels(logpdf, box: float, fits: dict, path, *, title: str, dpi: int
     _save(fig, path, dpi)
 
 
-def group_errorbars(fits: dict, truth: dict, n_groups: int, path, *, title: str, dpi: int = 90):
-    """Per-group slope ``m[j]`` and intercept ``c[j]``: mean +- sd of each fit, truth."""
+def group_errorbars(fits: dict, truth: dict, n_groups: int, path, *, title: str, dpi: int = 90,
+                    labels: list | None = None):
+    """Per-group slope ``m[j]`` and intercept ``c[j]``: mean +- sd of each fit, truth.
+
+    ``labels``: the user's group label of each ``j`` (a user CSV), else ``j``."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
     shown = [(lbl, d) for lbl, (d, f) in fits.items() if usable(d, f)]
     width = 0.8 / max(len(shown), 1)
@@ -174,8 +179,46 @@ def group_errorbars(fits: dict, truth: dict, n_groups: int, path, *, title: str,
                        label="truth", zorder=5)
         ax.set_xlabel("group")
         ax.set_ylabel(site)
-        ax.set_xticks(np.arange(n_groups))
+        ax.set_xticks(np.arange(n_groups), labels=labels if labels else None)
     axes[1].legend(fontsize=7, ncol=2, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path, dpi)
+
+
+def warm_curves(pairs: dict, path, *, title: str, dpi: int = 90):
+    """Cold and warm loss curves per method, one panel each, convergence marked.
+
+    ``pairs``: ``{method: ((cold trace, cold fit), (warm trace, warm fit))}``.
+    """
+    n = max(len(pairs), 1)
+    ncol = min(n, 3)
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.6 * nrow), squeeze=False)
+    for ax, (method, runs) in zip(axes.ravel(), pairs.items()):
+        lows, highs = [], []
+        for (trace, fit), label, color in zip(runs, ("cold", "warm"), ("#1f77b4", "#d62728")):
+            step, loss = trace["step"].to_numpy(), trace["loss"].to_numpy()
+            ok = np.isfinite(loss)
+            w = max(ok.sum() // 50, 1)
+            smooth = pd.Series(loss[ok]).rolling(w, min_periods=1).median()
+            ax.plot(step[ok], smooth, lw=1.2, color=color, label=label)
+            if fit.get("converged_at"):
+                ax.axvline(fit["converged_at"], color=color, ls=":", lw=1)
+            if ok.sum():
+                tail = loss[ok][ok.sum() // 2:]
+                lows.append(np.percentile(tail, 1))
+                highs.append(np.percentile(loss[ok], 60))
+        if lows:
+            lo, hi = min(lows), max(highs)
+            ax.set_ylim(lo - 0.1 * (hi - lo), hi)
+        ax.set_title(method, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, frameon=False)
+    for ax in axes.ravel()[len(pairs):]:
+        ax.set_axis_off()
+    axes[0, 0].set_ylabel("loss (-ELBO), running median", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     _save(fig, path, dpi)

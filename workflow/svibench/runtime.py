@@ -29,7 +29,10 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
     flags = " ".join(f for f in flags.split() if "host_platform_device_count" not in f)
     os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={threads}".strip()
     platform = "cuda" if int(gpu or 0) > 0 else "cpu"
-    os.environ["JAX_PLATFORMS"] = platform
+    # With a GPU: CUDA first, the CPU still initialised, so that a missing GPU shows
+    # as "no gpu device" below (JAX_PLATFORMS=cuda alone dies on an assertion
+    # inside JAX when CUDA cannot start). The default device is then the GPU.
+    os.environ["JAX_PLATFORMS"] = "cuda,cpu" if platform == "cuda" else "cpu"
     if platform == "cuda":
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     import jax  # noqa: E402  (deliberately after the environment is set)
@@ -37,14 +40,17 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
     if platform == "cuda":
         try:
             jax.devices("gpu")
-        except RuntimeError as err:
+        except RuntimeError:
             if gpu_fallback != "cpu":
-                raise GPUUnavailable(
-                    f"job was given {gpu} GPU(s) but JAX sees none ({err}); "
-                    "set gpu_fallback: cpu in the config to allow running on the CPU"
-                ) from None
+                err = GPUUnavailable(
+                    f"job was given {gpu} GPU(s) but JAX sees none "
+                    f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')}, "
+                    f"JAX devices: {', '.join(d.platform for d in jax.devices())}); "
+                    "install envs/jax-cuda.yaml's packages, or set gpu_fallback: cpu "
+                    "in the config to run on the CPU")
+                logging.getLogger("svibench").error("%s", err)
+                raise err
             logging.getLogger("svibench").warning("no GPU visible to JAX; falling back to CPU")
-            jax.config.update("jax_platforms", "cpu")
             platform = "cpu"
     jax.config.update("jax_enable_x64", False)
     if cache_dir:
@@ -66,3 +72,23 @@ def setup_logging(log_file: str | None = None, level=logging.INFO):
     logging.basicConfig(level=level, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.captureWarnings(True)
+    where = slurm_context()
+    if where:
+        logging.getLogger("svibench").info("%s", where)
+
+
+def slurm_context(environ=None) -> str | None:
+    """One line naming the SLURM job this process runs in; None outside SLURM.
+
+    Every job's log starts with it, so a log tells which SLURM job wrote it and
+    whether SLURM gave that job GPUs.
+    """
+    env = os.environ if environ is None else environ
+    job = env.get("SLURM_JOB_ID")
+    if not job:
+        return None
+    gpus = env.get("SLURM_JOB_GPUS") or env.get("SLURM_STEP_GPUS") or "none"
+    return (f"SLURM job {job} on node {env.get('SLURMD_NODENAME', '?')}, "
+            f"partition {env.get('SLURM_JOB_PARTITION', '?')}, "
+            f"CPUs {env.get('SLURM_CPUS_PER_TASK') or env.get('SLURM_CPUS_ON_NODE', '?')}, "
+            f"GPUs {gpus}")

@@ -12,13 +12,25 @@ def latent_sites(model, data: dict) -> dict:
     from numpyro import handlers
     from numpyro.infer.initialization import init_to_uniform
 
-    # init_to_uniform also gives values to improper (flat) sites, which cannot sample.
-    seeded = handlers.substitute(handlers.seed(model, jax.random.PRNGKey(0)),
-                                 substitute_fn=init_to_uniform)
-    tr = handlers.trace(seeded).get_trace(**data)
-    return {name: tuple(site["value"].shape) for name, site in tr.items()
-            if site["type"] == "sample" and not site["is_observed"]
-            and not site["infer"].get("is_auxiliary", False)}
+    names: list[str] = []
+
+    def latent_values(data):
+        # init_to_uniform also gives values to improper (flat) sites, which cannot sample.
+        seeded = handlers.substitute(handlers.seed(model, jax.random.PRNGKey(0)),
+                                     substitute_fn=init_to_uniform)
+        tr = handlers.trace(seeded).get_trace(**data)
+        names[:] = [name for name, site in tr.items()
+                    if site["type"] == "sample" and not site["is_observed"]
+                    and not site["infer"].get("is_auxiliary", False)]
+        return {name: tr[name]["value"] for name in names}
+
+    # Shapes only: traced abstractly, nothing compiled or run (eagerly, the trace
+    # compiles tens of one-op programs, ~1 s in a process that has none yet; issue 6).
+    try:
+        values = jax.eval_shape(latent_values, data)
+    except Exception:  # noqa: BLE001  (e.g. a model branching on values: run it)
+        values = latent_values(data)
+    return {name: tuple(values[name].shape) for name in names}
 
 
 def flat_names(name: str, shape: tuple) -> list[str]:

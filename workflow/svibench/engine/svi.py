@@ -27,6 +27,7 @@ class SVIFit:
     steps_run: int
     seconds: dict           # compile, run, total
     diverged_at: int | None = None
+    converged_at: int | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -76,11 +77,19 @@ def chunk_runner(svi, chunk: int):
 
 
 def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: int = 1,
-            chunk: int = 500, seed: int = 0, elbo: str = "trace", init_params=None) -> SVIFit:
+            chunk: int = 500, seed: int = 0, elbo: str = "trace", init_params=None,
+            convergence: dict | None = None, stop_at_convergence: bool = False) -> SVIFit:
     """Fit ``guide`` to ``model`` with Adam for at most ``max_steps`` steps.
 
     ``data`` is a dict of arrays passed to model and guide as keyword arguments.
+    ``convergence`` holds the settings of ``engine.convergence.convergence_step``
+    (its defaults if None); with ``stop_at_convergence`` the fit ends at the end of
+    the chunk in which it converged.
     """
+    from .convergence import DEFAULTS, convergence_step
+
+    conv = {**DEFAULTS, **(convergence or {})}
+    converged_at = None
     import jax
     from numpyro.infer import SVI
     from numpyro.optim import Adam
@@ -102,7 +111,9 @@ def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: i
         losses.append(chunk_losses)
         bad = ~np.isfinite(chunk_losses)
         if bad.any() or len(chunk_losses) < n_left:
-            first = int(np.argmax(bad)) if bad.any() else len(chunk_losses)
+            # A finite loss whose update made the params non-finite: the last active
+            # step (the scan stops applying steps after it) is the one not applied.
+            first = int(np.argmax(bad)) if bad.any() else len(chunk_losses) - 1
             done += first + 1
             status, diverged_at = "diverged", done
             log.warning("non-finite loss or params at step %d: stopping (status diverged)", done)
@@ -110,9 +121,16 @@ def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: i
         done += n_left
         log.info("step %d/%d  mean loss of chunk %.4f  (%.1f s)", done, max_steps,
                  float(np.mean(chunk_losses)), time.perf_counter() - t_compiled)
+        if converged_at is None:
+            converged_at = convergence_step(np.concatenate(losses), **conv)
+            if converged_at is not None:
+                log.info("converged at step %d", converged_at)
+                if stop_at_convergence:
+                    break
     params = jax.block_until_ready(svi.get_params(state))
     t_end = time.perf_counter()
     return SVIFit(params=params, losses=np.concatenate(losses) if losses else np.zeros(0),
                   status=status, steps_run=done, diverged_at=diverged_at,
+                  converged_at=converged_at,
                   seconds={"compile": compile_s, "run": t_end - t_compiled,
                            "total": t_end - t_start})

@@ -41,6 +41,7 @@ class Method:
     models: frozenset | None = None  # None: any model
     elbo: str = "trace"  # "trace" | "tracegraph" (non-reparameterised guides)
     min_latent_dim: int = 1
+    map_objective: bool = False  # trains a point mass: its loss is not an ELBO
     defaults: dict = field(default_factory=dict)  # guide options
 
     def applies_to(self, model_name: str) -> bool:
@@ -60,7 +61,7 @@ METHODS: dict[str, Method] = {
         Method("auto_lowrank", "svi", "AutoLowRankMultivariateNormal",
                _auto("AutoLowRankMultivariateNormal")),
         Method("auto_laplace", "svi", "AutoLaplaceApproximation: MAP + Hessian",
-               _auto("AutoLaplaceApproximation")),
+               _auto("AutoLaplaceApproximation"), map_objective=True),
         Method("auto_dais", "svi", "AutoDAIS: differentiable annealed importance sampling",
                _auto("AutoDAIS"), defaults={"K": 4, "eta_max": 0.1}),
         Method("auto_bnaf", "svi", "AutoBNAFNormal: block neural autoregressive flow",

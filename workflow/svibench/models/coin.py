@@ -54,6 +54,11 @@ def posterior_params(arrays) -> tuple[float, float]:
     return 1.0 + heads, 1.0 + (y.size - heads)
 
 
+def ppc_statistic(y):
+    """Posterior predictive statistic of datasets ``y`` (S, n): the number of heads."""
+    return ["heads"], y.sum(axis=1, keepdims=True)
+
+
 def exact_posterior(arrays, static):
     a, b = posterior_params(arrays)
 
@@ -61,3 +66,15 @@ def exact_posterior(arrays, static):
         return pd.DataFrame({"f": rng.beta(a, b, size=n)})
 
     return sample
+
+
+def check_settings(s: dict):
+    """``(key, problem)`` of the first bad setting, or None (see ``models.checks``)."""
+    from . import checks as c
+
+    if s.get("heads") is None and s.get("p") is None:
+        return "heads", "give heads (a count) or p (a probability), not neither"
+    problem = c.first_problem(c.integer(s, "n", 1), c.between(s, "p", 0, 1, optional=True))
+    if problem or s.get("heads") is None:
+        return problem
+    return c.first_problem(c.integer(s, "heads", 0), c.between(s, "heads", 0, s["n"]))

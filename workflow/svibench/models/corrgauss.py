@@ -61,3 +61,11 @@ def exact_posterior(arrays, static):
         return pd.DataFrame({"x": z[:, 0], "y": z[:, 1]})
 
     return sample
+
+
+def check_settings(s: dict):
+    """``(key, problem)`` of the first bad setting, or None (see ``models.checks``)."""
+    from . import checks as c
+
+    return c.first_problem(c.positive(s, "sd_minor"), c.positive(s, "sd_major"),
+                           c.finite(s, "angle_deg", "mean"))

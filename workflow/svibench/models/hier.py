@@ -61,3 +61,22 @@ def model(group, x, yerr, y=None, n_groups=1):
         c = numpyro.sample("c", dist.Normal(c_mu, c_sig))
     with numpyro.plate("data", x.shape[0]):
         numpyro.sample("y", dist.Normal(m[group] * x + c[group], yerr), obs=y)
+
+
+def reference_model(model_fn):
+    """The same posterior, non-centred in ``m`` and ``c`` (no funnel) for the long-run
+    NUTS reference; ``m`` and ``c`` stay in its samples as deterministic sites."""
+    from numpyro.handlers import reparam
+    from numpyro.infer.reparam import LocScaleReparam
+
+    return reparam(model_fn, config={"m": LocScaleReparam(0), "c": LocScaleReparam(0)})
+
+
+def check_settings(s: dict):
+    """``(key, problem)`` of the first bad setting, or None (see ``models.checks``)."""
+    from . import checks as c
+
+    return c.first_problem(c.integer(s, "groups", 1), c.integer(s, "min_size", 1),
+                           c.integer(s, "extra_size", 0), c.positive(s, "xlim"),
+                           c.at_least(s, "m_sig", 0), c.at_least(s, "c_sig", 0),
+                           c.positive(s, "err_scale"), c.finite(s, "m_mu", "c_mu"))

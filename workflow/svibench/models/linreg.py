@@ -64,3 +64,12 @@ def model(x, yerr, y=None):
         mix = dist.MixtureGeneral(
             dist.Categorical(probs=jnp.stack([q, 1.0 - q])), [line, background])
         numpyro.sample("y", mix, obs=y)
+
+
+def check_settings(s: dict):
+    """``(key, problem)`` of the first bad setting, or None (see ``models.checks``)."""
+    from . import checks as c
+
+    return c.first_problem(c.integer(s, "n", 2), c.positive(s, "yerr"), c.positive(s, "xlim"),
+                           c.between(s, "outlier_prob", 0, 1), c.at_least(s, "bg_sigma", 0),
+                           c.finite(s, "m", "b", "bg_mean"))

@@ -14,6 +14,8 @@ LATENT_DIM = 2  # for the default study; guides needing more skip it
 DATA_DRIVEN = False
 COLUMNS = ()
 DEFAULTS = {"s1": 0.5, "s2": 2.0, "b": 5.0, "box": 20.0}
+REFERENCE_KIND = "grid"  # numerical: inverse-CDF draws on a grid over the box
+MODES = ("u1<0", "u1>0")
 
 
 def simulate(settings: dict, seed: int):
@@ -72,7 +74,20 @@ def grid_sampler(settings: dict, cells: int = 1024):
     return sample
 
 
-def exact_posterior(arrays, static):
+def mode_labels(draws: pd.DataFrame) -> np.ndarray:
+    """Index into ``MODES`` of each draw: the side of the line u1 = 0 it lies on."""
+    return ((draws["x"].to_numpy() + draws["y"].to_numpy()) > 0).astype(np.int64)
+
+
+def exact_posterior(arrays, static, cells: int = 1024):
     settings = {k: float(np.asarray(arrays[k])) for k in ("s1", "s2", "b")}
     settings["box"] = static["box"]
-    return grid_sampler(settings)
+    return grid_sampler(settings, cells)
+
+
+def check_settings(s: dict):
+    """``(key, problem)`` of the first bad setting, or None (see ``models.checks``)."""
+    from . import checks as c
+
+    return c.first_problem(c.positive(s, "s1"), c.positive(s, "s2"), c.at_least(s, "b", 0),
+                           c.positive(s, "box"))

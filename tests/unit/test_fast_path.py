@@ -1,0 +1,130 @@
+"""The fast path of issue 6 stays in place (no timings here: counts and behaviour only),
+and the pure-Python helpers of tests/benchmarks/ work."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_schema_is_parsed_once_and_handed_out_as_copies():
+    from svibench import config
+
+    config._parsed_schema.cache_clear()
+    a = config.load_schema()
+    b = config.load_schema()
+    assert a == b and a is not b
+    a["properties"]["draws"]["default"] = -1  # a caller's change stays with that caller
+    assert config.load_schema()["properties"]["draws"]["default"] == 4000
+    assert config._parsed_schema.cache_info().misses == 1
+
+
+def test_validate_parses_the_schema_once():
+    from svibench import config
+
+    config._parsed_schema.cache_clear()
+    config.validate({"models": {"linreg": {"datasets": {"a": {"seed": 1}},
+                                           "methods": ["nuts", {"auto_mvn": {"lr": 0.02}},
+                                                       {"auto_normal": {"particles": 4}}]}}})
+    assert config._parsed_schema.cache_info().misses == 1
+
+
+def _compiles(fn):
+    """Number of XLA compilations during ``fn()``."""
+    from jax import monitoring
+
+    seen = []
+
+    def listener(name, duration, **kwargs):
+        if name.endswith("backend_compile_duration"):
+            seen.append(name)
+
+    monitoring.register_event_duration_secs_listener(listener)
+    try:
+        out = fn()
+    finally:
+        monitoring.unregister_event_duration_listener(listener)
+    return len(seen), out
+
+
+def test_latent_sites_compiles_nothing():
+    from svibench.data import bound_model
+    from svibench.engine.draws import latent_sites
+    from svibench.models import get_model
+
+    mod = get_model("hier")
+    settings = {**mod.DEFAULTS, "groups": 5}
+    df, _ = mod.simulate(settings, 3)
+    arrays, static = mod.prepare(df, settings)
+    n, sites = _compiles(lambda: latent_sites(bound_model("hier", static), arrays))
+    assert sites == {"m_mu": (), "m_sig": (), "c_mu": (), "c_sig": (), "m": (5,), "c": (5,)}
+    assert n == 0
+
+
+def test_latent_sites_of_a_model_that_branches_on_values():
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    from svibench.engine.draws import latent_sites
+
+    def model(y=None):
+        a = numpyro.sample("a", dist.Normal(0.0, 1.0))
+        if float(a) > 100.0:  # needs a concrete value: no abstract tracing
+            numpyro.sample("never", dist.Normal(0.0, 1.0))
+        numpyro.sample("b", dist.Normal(jnp.zeros(3), 1.0).to_event(1))
+        numpyro.sample("y", dist.Normal(a, 1.0), obs=y)
+
+    assert latent_sites(model, {"y": jnp.ones(2)}) == {"a": (), "b": (3,)}
+
+
+@pytest.fixture
+def bench_path():
+    sys.path.insert(0, str(BENCH))
+    yield
+    sys.path.remove(str(BENCH))
+
+
+LOG = """\
+[Wed Nov 25 21:32:01 2026]
+localrule simulate:
+    output: data/coin/twenty.csv
+    jobid: 2
+    wildcards: model=coin
+[Wed Nov 25 21:32:01 2026]
+rule fit_svi:
+    input: data/coin/twenty.csv
+    jobid: 7
+[Wed Nov 25 21:32:03 2026]
+Finished jobid: 2 (Rule: simulate)
+1 of 3 steps (33%) done
+[Wed Nov 25 21:32:14 2026]
+Finished jobid: 7 (Rule: fit_svi)
+"""
+
+
+def test_studylog_reads_job_times(tmp_path, bench_path):
+    import studylog
+
+    log = tmp_path / "x.snakemake.log"
+    log.write_text(LOG)
+    jobs = studylog.job_times(log)
+    assert [(j["rule"], j["seconds"]) for j in jobs] == [("simulate", 2.0), ("fit_svi", 13.0)]
+    assert [r["rule"] for r in studylog.by_rule(jobs)] == ["fit_svi", "simulate"]
+
+
+def test_plain_script_subset_scales_budgets(bench_path):
+    import yaml
+    from plain_script import subset_config
+
+    raw = yaml.safe_load((BENCH.parents[1] / "config" / "seed.yaml").read_text())
+    cfg = subset_config(raw, ["linreg", "hier/auto_dais"], 0.1)
+    assert list(cfg["models"]) == ["linreg", "hier"]
+    assert cfg["models"]["hier"]["methods"] == [
+        {"auto_dais": {"max_steps": 5000, "particles": 100, "guide": {"K": 16, "eta_max": 0.12}}}]
+    assert cfg["svi"]["max_steps"] == 1000 and cfg["nuts"]["warmup"] == 100
+    from svibench.config import validate
+
+    validate(cfg)  # still a valid study

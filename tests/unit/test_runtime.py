@@ -1,0 +1,97 @@
+"""How a job sets JAX up for the GPU it was (or was not) given, and what it logs."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from svibench.config import ConfigError, resources, validate
+from svibench.runtime import slurm_context
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def job(code: str, **env):
+    """Run ``code`` in a fresh interpreter (configure_jax must precede importing JAX)."""
+    e = {k: v for k, v in os.environ.items() if k not in ("JAX_PLATFORMS", "XLA_FLAGS")}
+    e.update(env, PYTHONPATH=str(ROOT / "workflow"))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=e)
+
+
+def jax_sees_a_gpu() -> bool:
+    out = job("import jax; print(any(d.platform == 'gpu' for d in jax.devices()))")
+    return out.stdout.strip() == "True"
+
+
+CONFIGURE = ("from svibench.runtime import configure_jax\n"
+             "p = configure_jax(gpu={gpu}, threads=2, gpu_fallback='{fallback}', log_file='{log}')\n"
+             "import os, jax, jax.numpy as jnp\n"
+             "print(p, os.environ['JAX_PLATFORMS'], os.environ.get('XLA_PYTHON_CLIENT_PREALLOCATE'),\n"
+             "      len(jax.devices('cpu')), next(iter(jnp.ones(2).devices())).platform)\n")
+
+
+def test_a_job_without_gpu_is_pinned_to_the_cpu(tmp_path):
+    out = job(CONFIGURE.format(gpu=0, fallback="error", log=tmp_path / "a.log"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["cpu", "cpu", "None", "2", "cpu"]
+    assert "JAX platform cpu, 2 host device(s)" in (tmp_path / "a.log").read_text()
+
+
+def test_a_gpu_job_without_a_visible_gpu_fails_in_one_line(tmp_path):
+    if jax_sees_a_gpu():
+        pytest.skip("this machine has a GPU JAX can use")
+    log = tmp_path / "b.log"
+    code = ("import sys\nfrom svibench.runtime import GPUUnavailable, configure_jax\n"
+            f"try:\n    configure_jax(gpu=1, gpu_fallback='error', log_file='{log}')\n"
+            "except GPUUnavailable as err:\n    sys.exit(f'svibench: {err}')\n")
+    out = job(code)
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("svibench: job was given 1 GPU(s) but JAX sees none")
+    assert "gpu_fallback: cpu" in last and "Traceback" not in out.stderr
+    assert "JAX sees none" in log.read_text()
+
+
+def test_a_gpu_job_may_fall_back_to_the_cpu_when_allowed(tmp_path):
+    if jax_sees_a_gpu():
+        pytest.skip("this machine has a GPU JAX can use")
+    out = job(CONFIGURE.format(gpu=1, fallback="cpu", log=tmp_path / "c.log"))
+    assert out.returncode == 0, out.stderr
+    # CUDA was asked for first, memory is not preallocated, the work runs on the CPU.
+    assert out.stdout.split() == ["cpu", "cuda,cpu", "false", "2", "cpu"]
+    assert "no GPU visible to JAX; falling back to CPU" in (tmp_path / "c.log").read_text()
+
+
+def test_slurm_context_names_the_job_and_its_gpus():
+    assert slurm_context({}) is None
+    env = {"SLURM_JOB_ID": "42", "SLURMD_NODENAME": "n1", "SLURM_JOB_PARTITION": "gpu",
+           "SLURM_CPUS_PER_TASK": "4", "SLURM_JOB_GPUS": "0,1"}
+    assert slurm_context(env) == "SLURM job 42 on node n1, partition gpu, CPUs 4, GPUs 0,1"
+    del env["SLURM_JOB_GPUS"]
+    assert slurm_context(env).endswith("GPUs none")
+
+
+def base_config():
+    return yaml.safe_load((ROOT / "tests/workflow/tiny.yaml").read_text())
+
+
+def test_resources_come_from_the_config_with_defaults():
+    cfg = base_config()
+    cfg["resources"] = {"default": {"mem_mb": 1500}, "fit_nuts": {"threads": 2, "gpu": 1}}
+    cfg = validate(cfg)
+    assert resources(cfg, "fit_nuts") == {"threads": 2, "mem_mb": 1500, "runtime": 30, "gpu": 1}
+    assert resources(cfg, "plot") == {"threads": 1, "mem_mb": 1500, "runtime": 30, "gpu": 0}
+
+
+@pytest.mark.parametrize("key", ["simulate", "plot", "report"])
+def test_only_the_fits_may_ask_for_a_gpu(key):
+    cfg = base_config()
+    cfg["resources"] = {key: {"gpu": 1}}
+    with pytest.raises(ConfigError, match=rf"^resources\.{key}\.gpu: only the fits"):
+        validate(cfg)
+    cfg["resources"] = {key: {"gpu": 0}, "fit_svi": {"gpu": 2}}
+    validate(cfg)

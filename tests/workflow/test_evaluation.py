@@ -1,0 +1,121 @@
+"""The tiny study's references, metrics, repeats, predictive checks, ranking table and
+scaling study (issue 4), from the same session run as test_tiny_study."""
+
+import json
+import re
+from html import escape as html_escape
+
+import pandas as pd
+import pytest
+import yaml
+
+from svibench.config import validate
+
+pytestmark = pytest.mark.workflow
+
+METRIC_KEYS = {"mean_err", "sd_ratio", "swd", "energy", "khat", "mode_mass", "mcmc", "predictive",
+               "flags", "cost", "reference", "status", "seed"}
+
+
+def study(work):
+    return validate(yaml.safe_load((work / "tiny.yaml").read_text()))
+
+
+def read(path):
+    return json.loads(path.read_text())
+
+
+def fit_dirs(work, cfg):
+    """Every fit of the tiny study: primary, repeats (coin: 2 seeds) and warm starts."""
+    out = []
+    for model, entry in cfg["models"].items():
+        reps = entry.get("repeats") or cfg["repeats"]
+        for dataset in entry["datasets"]:
+            for method in entry["methods"]:
+                out.append(work / f"results/fits/{model}/{dataset}/{method}")
+                if method != "nuts":
+                    out += [work / f"results/repeats/{model}/{dataset}/{method}/seed{cfg['svi']['seed'] + r}"
+                            for r in range(1, reps)]
+        for pair in entry.get("warm_start", []):
+            out += [work / f"results/warm/{model}/{pair['from']}-to-{pair['to']}/{m}"
+                    for m in pair["methods"]]
+    return out
+
+
+def test_every_reference_says_what_it_is(tiny_study):
+    cfg = study(tiny_study)
+    kinds = {"coin": "exact", "corrgauss": "exact", "multimodal": "grid", "linreg": "nuts", "hier": "nuts"}
+    for model, entry in cfg["models"].items():
+        for dataset in entry["datasets"]:
+            d = tiny_study / f"results/reference/{model}/{dataset}"
+            ref = read(d / "reference.json")
+            draws = pd.read_parquet(d / "draws.parquet")
+            assert ref["kind"] == kinds[model] and len(draws) == ref["n_draws"] >= 4000
+            assert ref["meets_standard"] == (ref["problems"] == [])
+            if ref["kind"] == "nuts":
+                assert ref["chains"] == 4 and ref["diagnostics"]["min_ess_bulk"] > 0
+                assert set(ref["diagnostics"]["per_latent"]) == set(draws.columns)
+
+
+def test_every_fit_has_metrics_against_its_reference(tiny_study):
+    cfg = study(tiny_study)
+    dirs = fit_dirs(tiny_study, cfg)
+    assert sum("/repeats/" in str(d) for d in dirs) == 2  # coin: auto_normal and beta, seed 2
+    for d in dirs:
+        m = read(d / "metrics.json")
+        assert METRIC_KEYS <= set(m), d
+        fit = read(d / "fit.json")
+        if fit["status"] != "ok":
+            assert m["mean_err"] is None and m["swd"] is None, d  # missing, never zero
+            continue
+        assert m["mean_err"]["value"] >= 0 and m["mean_err"]["floor"] >= 0, d
+        assert len(m["sd_ratio"]["value"]) == 2 and m["swd"]["value"] > 0, d
+        assert m["seed"] == fit["seeds"]["fit"]
+        if fit["kind"] == "nuts":
+            assert m["khat"] is None and m["mcmc"]["min_ess_bulk"] > 0 and m["mcmc"]["max_rhat"] > 0.9
+            assert m["mcmc"]["seconds_per_effective_draw"] > 0
+        else:
+            assert isinstance(m["khat"], float), d
+        if fit["model"] in ("coin", "linreg", "hier"):
+            assert 0 <= m["predictive"]["coverage90"] <= 1 and "reference_coverage90" in m["predictive"]
+            assert len(pd.read_parquet(d / "mocks.parquet")) == 200
+
+
+def test_exact_family_guides_are_scored_as_accurate(tiny_study):
+    beta = read(tiny_study / "results/fits/coin/small/beta/metrics.json")
+    assert beta["flags"] == [] and beta["mean_err"]["value"] < 0.2 and beta["khat"] < 0.7
+    mix = read(tiny_study / "results/fits/multimodal/default/mixture/metrics.json")
+    assert mix["mode_mass"]["missing"] == [] and mix["mode_mass"]["reference"] == pytest.approx([0.5, 0.5], abs=0.02)
+
+
+def test_report_ranks_every_method_against_the_reference(tiny_study):
+    html = (tiny_study / "results/report/index.html").read_text()
+    cfg = study(tiny_study)
+    n_sets = sum(len(e["datasets"]) for e in cfg["models"].values())
+    assert html.count("Accuracy against the reference") == n_sets
+    assert html.count("<i>noise floor</i>") == n_sets
+    assert html.count("<b>Reference:</b>") == n_sets
+    tables = re.findall(r"<table class='ranking'>(.*?)</table>", html, flags=re.S)
+    assert len(tables) == n_sets
+    for model, entry in cfg["models"].items():
+        for method in entry["methods"]:
+            assert any(f"<td>{method}</td>" in t for t in tables), method
+    assert "auto_normal (warm from small)" in html
+    assert "<td>1, 2</td>" in html  # coin's repeated guides list their seeds
+    assert "Posterior predictive check" in html
+    # hier's auto_normal, 300 steps, is far off: red cells
+    hier = tables[[m for m in cfg["models"] for _ in cfg["models"][m]["datasets"]].index("hier")]
+    assert "class='bad'" in hier or 'class="bad"' in hier
+    for model in ("coin", "linreg", "hier"):
+        for dataset in cfg["models"][model]["datasets"]:
+            assert (tiny_study / f"results/figures/{model}/{dataset}/predictive.png").stat().st_size > 1000
+
+
+def test_scaling_study(tiny_study):
+    s = read(tiny_study / "results/scaling/summary.json")
+    assert [(r["J"], r["D"]) for r in s["rows"]] == [(3, 10), (3, 10), (5, 14), (5, 14)]
+    assert {r["method"] for r in s["rows"]} == {"nuts", "auto_normal"}
+    assert set(s["crossover"]) == {"auto_normal"} and s["verdict"]
+    assert (tiny_study / "results/figures/scaling/scaling.png").stat().st_size > 1000
+    html = (tiny_study / "results/report/index.html").read_text()
+    assert "Scaling with dimension" in html and html_escape(s["verdict"]) in html

@@ -1,0 +1,12 @@
+"""Rule scaling_summary: the scaling study's summary table and figure."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
+from svibench import evalplots, scaling  # noqa: E402
+from svibench.runtime import setup_logging  # noqa: E402
+
+sm = snakemake  # noqa: F821
+setup_logging(sm.log[0])
+summary = scaling.summarise(list(sm.params.entries), sm.output.summary, dict(sm.params.thresholds))
+evalplots.scaling_figure(summary, sm.output.figure, dpi=dict(sm.params.style)["dpi"])

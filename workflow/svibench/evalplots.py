@@ -1,0 +1,128 @@
+"""Figures of the evaluation: posterior predictive checks and the scaling study.
+
+Imports neither JAX nor Snakemake; every function writes one PNG atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import io
+from .plots import PALETTE, _save, plt
+
+REFERENCE_COLOR = "#000000"
+MAX_GROUPS = 4  # hier: groups shown in the predictive figure
+
+
+def _runs(fit_dirs, ref_mocks) -> list[tuple[str, pd.DataFrame, str]]:
+    """``[(label, mocks, status)]``: the reference first, then each fit."""
+    out = [("reference", io.read_parquet(ref_mocks), "ok")]
+    for d in fit_dirs:
+        fit = io.read_json(Path(d) / "fit.json")
+        out.append((fit["method"], io.read_parquet(Path(d) / "mocks.parquet"), fit["status"]))
+    return out
+
+
+def _band(ax, x, mock: pd.DataFrame, cols, color):
+    q = mock[cols].quantile([0.05, 0.25, 0.75, 0.95]).to_numpy()
+    ax.fill_between(x, q[0], q[3], color=color, alpha=0.18, lw=0, label="90%")
+    ax.fill_between(x, q[1], q[2], color=color, alpha=0.4, lw=0, label="50%")
+
+
+def _missing(ax, status):
+    ax.text(0.5, 0.5, f"no mocks ({status})", color="#d62728", ha="center", va="center",
+            transform=ax.transAxes, fontsize=8)
+
+
+def predictive_figure(fit_dirs, ref_mocks, data_csv, data_json, out, style: dict):
+    meta = io.read_json(data_json)
+    data = pd.read_csv(data_csv)
+    runs = _runs(fit_dirs, ref_mocks)
+    title = f"{meta['model']} / {meta['dataset']}: posterior predictive"
+    if meta["model"] == "coin":
+        return coin_heads(runs, int(data["y"].sum()), len(data), out, title=title,
+                          dpi=style["dpi"])
+    return predictive_bands(runs, data, out, title=title, dpi=style["dpi"])
+
+
+def coin_heads(runs, heads: int, n: int, path, *, title: str, dpi: int = 90):
+    """Distribution of mock head counts per method against the observed count."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    bins = np.arange(-0.5, n + 1.5)
+    for i, (label, mock, status) in enumerate(runs):
+        if mock.empty:
+            continue
+        color = REFERENCE_COLOR if label == "reference" else PALETTE[i % len(PALETTE)]
+        ax.hist(mock["heads"], bins=bins, density=True, histtype="step", color=color,
+                lw=2.2 if label == "reference" else 1.0, label=label)
+    ax.axvline(heads, color="#d62728", ls="--", lw=1.5, label=f"observed ({heads})")
+    ax.set_xlabel("heads in a mock dataset")
+    ax.set_ylabel("share of mocks")
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path, dpi)
+
+
+def predictive_bands(runs, data: pd.DataFrame, path, *, title: str, dpi: int = 90):
+    """The data with each method's 50% and 90% predictive bands, one row per method
+    (reference first), one column per group (hier: the first few)."""
+    groups = (sorted(data["group"].unique())[:MAX_GROUPS] if "group" in data else [None])
+    nrow, ncol = len(runs), len(groups)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(2.6 * ncol + 0.6, 1.7 * nrow + 0.6),
+                             squeeze=False, sharex="col", sharey="col")
+    for r, (label, mock, status) in enumerate(runs):
+        color = "#555555" if label == "reference" else PALETTE[r % len(PALETTE)]
+        for c, g in enumerate(groups):
+            ax = axes[r, c]
+            rows = np.arange(len(data)) if g is None else np.flatnonzero(data["group"] == g)
+            rows = rows[np.argsort(data["x"].to_numpy()[rows], kind="stable")]
+            x = data["x"].to_numpy()[rows]
+            if mock.empty:
+                _missing(ax, status)
+            else:
+                _band(ax, x, mock, [f"y[{i}]" for i in rows], color)
+            ax.errorbar(x, data["y"].to_numpy()[rows], yerr=data["yerr"].to_numpy()[rows],
+                        fmt="o", ms=2.5, lw=0.8, color="#000000")
+            ax.tick_params(labelsize=7)
+            if c == 0:
+                ax.set_ylabel(label, fontsize=8)
+            if r == 0 and g is not None:
+                ax.set_title(f"group {g}", fontsize=8)
+    axes[0, -1].legend(fontsize=6, frameon=False, loc="best")
+    fig.suptitle(title + "  (bands: 50% and 90% of mock data)", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path, dpi)
+
+
+def scaling_figure(summary: dict, path, *, dpi: int = 90):
+    """Seconds, mean_err and time-to-accuracy against the dimension D, per method."""
+    rows = pd.DataFrame(summary["rows"])
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+    thr = summary["thresholds"]["mean_err"]
+    for i, (method, df) in enumerate(rows.groupby("method", sort=False)):
+        df = df.sort_values("D")
+        color = PALETTE[i % len(PALETTE)]
+        style = dict(color=color, marker="o", ms=4, lw=1.2, label=method)
+        axes[0].plot(df["D"], df["seconds"], **style)
+        axes[1].plot(df["D"], df["mean_err"], **style)
+        tta = df["time_to_accuracy"].astype(float)
+        axes[2].plot(df["D"], tta, **style)
+        never = df[tta.isna() & df["seconds"].notna()]
+        axes[2].scatter(never["D"], never["seconds"], marker="x", color=color, s=30)
+    axes[1].axhline(thr, color="#d62728", ls="--", lw=1)
+    for ax, ylabel in zip(axes, ("seconds (compile + run)", "mean_err (sd of reference)",
+                                 "time to accuracy, s (x: not accurate)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("D (latent dimension)")
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.tick_params(labelsize=8)
+    axes[0].legend(fontsize=7, frameon=False)
+    fig.suptitle("hier: SVI and NUTS as the number of groups grows; " + summary["verdict"],
+                 fontsize=9)
+    fig.tight_layout()
+    _save(fig, path, dpi)

@@ -1,0 +1,121 @@
+"""One fit scored against its reference: the ``evaluate`` job.
+
+Writes ``metrics.json`` next to the fit's ``fit.json`` and the fit's posterior
+predictive ``mocks.parquet``. Keys of ``metrics.json``:
+
+- ``model, dataset, method, kind, status, seed``; ``reference``: its kind, whether
+  it meets the standard, its problems;
+- ``mean_err``, ``sd_ratio``, ``swd``, ``energy``: ``{"value", "floor"}`` (see
+  ``svibench.metrics``), ``draws_compared``;
+- ``khat`` (SVI: PSIS k-hat, computed in the fit job), ``mode_mass`` (models with
+  modes), ``mcmc`` (NUTS: min bulk / tail ESS, max R-hat, divergences, seconds per
+  effective draw), ``predictive`` (share of observed points inside the 90% and 50%
+  predictive intervals, beside the reference's);
+- ``flags``: the accuracy checks the fit fails; ``cost``: seconds and steps.
+
+A fit that did not finish (``status`` not ``ok``) or has non-finite draws gets every
+metric ``null`` — never a number.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import io
+from . import metrics as M
+from .models import get_model
+
+log = logging.getLogger("svibench.evaluate")
+
+DEFAULTS = {"projections": 128, "energy_draws": 1000, "seed": 0, "predictive_draws": 500,
+            "thresholds": dict(M.THRESHOLDS)}
+NULL_METRICS = {"mean_err": None, "sd_ratio": None, "swd": None, "energy": None,
+                "draws_compared": None, "khat": None, "mode_mass": None, "mcmc": None,
+                "predictive": None}
+
+
+def cost(fit: dict) -> dict:
+    sec = fit.get("seconds") or {}
+    return {"seconds": sec.get("total"), "compile": sec.get("compile"), "run": sec.get("run"),
+            "job": sec.get("job"), "steps": fit.get("steps_run"),
+            "converged_at": fit.get("converged_at"), "final_elbo": fit.get("final_elbo")}
+
+
+def usable(draws: pd.DataFrame, fit: dict) -> bool:
+    return fit.get("status") == "ok" and len(draws) > 1 and bool(np.isfinite(draws.to_numpy()).all())
+
+
+def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
+    chains = int(fit.get("chains") or 1)
+    diag = M.mcmc_diagnostics(draws, chains)
+    seconds = (fit.get("seconds") or {}).get("total")
+    ess = diag["min_ess_bulk"]
+    return {"chains": chains, "min_ess_bulk": ess, "min_ess_tail": diag["min_ess_tail"],
+            "max_rhat": diag["max_rhat"],
+            "divergences": (fit.get("diagnostics") or {}).get("divergences"),
+            "seconds_per_effective_draw": seconds / ess if seconds and ess else None}
+
+
+def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, settings: dict,
+                 out: dict, dataset: str | None = None) -> dict:
+    """``fit_files``: ``draws``, ``fit``; ``reference_files``: ``draws``, ``json``,
+    ``mocks``; ``out``: ``metrics``, ``mocks``. ``dataset``: the name recorded (a
+    warm-start fit's ``{from}-to-{to}``); the fit's own by default."""
+    t0 = time.perf_counter()
+    settings = {**DEFAULTS, **(settings or {})}
+    thresholds = {**M.THRESHOLDS, **settings.get("thresholds", {})}
+    fit = io.read_json(fit_files["fit"])
+    draws = io.read_parquet(fit_files["draws"])
+    ref_info = io.read_json(reference_files["json"])
+    model = fit["model"]
+    mod = get_model(model)
+    result = {"model": model, "dataset": dataset or fit["dataset"], "method": fit["method"],
+              "kind": fit["kind"], "status": fit["status"],
+              "seed": (fit.get("seeds") or {}).get("fit"),
+              "reference": {"kind": ref_info["kind"], "meets_standard": ref_info["meets_standard"],
+                            "problems": ref_info.get("problems", []),
+                            "dataset": ref_info["dataset"]},
+              **NULL_METRICS, "flags": [], "cost": cost(fit)}
+    mock = pd.DataFrame()
+    if not usable(draws, fit):
+        result["status"] = fit["status"] if fit["status"] != "ok" else "non-finite draws"
+        log.warning("%s: status %s, metrics left null", fit["method"], result["status"])
+    else:
+        ref = io.read_parquet(reference_files["draws"])
+        result.update(M.score(draws, ref, columns=list(ref.columns),
+                              chains=int(ref_info.get("chains") or 1),
+                              projections=settings["projections"], seed=settings["seed"],
+                              energy_draws=settings["energy_draws"]))
+        if fit["kind"] == "svi":
+            result["khat"] = (fit.get("psis") or {}).get("khat")
+        else:
+            result["mcmc"] = mcmc_summary(draws, fit)
+        if hasattr(mod, "mode_labels"):
+            result["mode_mass"] = M.mode_mass(mod.mode_labels(draws), mod.mode_labels(ref),
+                                              mod.MODES)
+        if mod.DATA_DRIVEN and settings["predictive_draws"] > 0:
+            mock, result["predictive"] = predictive_check(
+                model, data_csv, data_json, draws, reference_files.get("mocks"), settings)
+        result["flags"] = M.flags(result, thresholds)
+        result["accurate"] = M.accurate(result, thresholds)
+    result["seconds"] = time.perf_counter() - t0
+    io.write_parquet(out["mocks"], mock)
+    io.write_json(out["metrics"], result)
+    log.info("%s on %s/%s: mean_err %s, flags %s", fit["method"], model, result["dataset"],
+             (result["mean_err"] or {}).get("value"), result["flags"])
+    return result
+
+
+def predictive_check(model, data_csv, data_json, draws, reference_mocks, settings):
+    from .data import load_dataset
+    from .predictive import mocks, observed, summary
+
+    arrays, static, _ = load_dataset(model, data_csv, data_json)
+    mock = mocks(model, arrays, static, draws, int(settings["predictive_draws"]),
+                 int(settings["seed"]) + 7)
+    ref = io.read_parquet(reference_mocks) if reference_mocks else None
+    return mock, summary(mock, observed(model, arrays), ref)

@@ -1,0 +1,179 @@
+"""Reference posteriors: exact draws where the posterior is known, long-run NUTS otherwise.
+
+One job per (model, dataset) writes ``results/reference/{model}/{dataset}/``:
+
+- ``draws.parquet``: one column per scalar latent (as a fit's draws); MCMC rows are
+  chain-major;
+- ``reference.json``: ``kind`` (``exact`` | ``grid`` | ``nuts``), ``settings``,
+  ``diagnostics``, ``meets_standard`` and the ``problems`` that break it;
+- ``mocks.parquet``: posterior predictive mock datasets (data-driven models; empty
+  otherwise).
+
+Kinds:
+
+- ``exact``: the model's ``exact_posterior`` sampler (coin: Beta(1 + heads, 1 + tails);
+  corrgauss: the Gaussian), ``exact_draws`` independent draws;
+- ``grid``: ``multimodal``: inverse-CDF draws on a ``grid_cells`` x ``grid_cells``
+  grid over the prior box (cell width 40 / cells; 1024 cells: 0.039, an eighth of
+  the narrowest scale s1 = 0.5 in the rotated frame);
+- ``nuts``: ``chains`` NUTS chains in rounds of ``draws_per_chain`` until the
+  posteriordb standard is met — split R-hat < ``max_rhat``, bulk and tail ESS >=
+  ``target_ess`` for every latent, no divergences, at least 4 chains — or
+  ``max_rounds`` rounds ran. A model may run its reference on a reparameterised
+  model of the same posterior (``reference_model``: hier is non-centred). A reference
+  that misses the standard is written with ``meets_standard: false`` and its
+  problems, and the report says so beside every metric computed from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import io
+from .data import bound_model, load_dataset
+from .engine.draws import flatten, latent_sites, flat_names
+from .models import get_model
+
+log = logging.getLogger("svibench.reference")
+
+DEFAULTS = {"seed": 11, "exact_draws": 20000, "grid_cells": 1024, "chains": 4,
+            "warmup": 1000, "draws_per_chain": 2500, "max_rounds": 4, "target_ess": 4000,
+            "max_rhat": 1.01, "target_accept": 0.99, "max_tree_depth": 10,
+            "dense_mass": False, "predictive_draws": 500}
+MIN_CHAINS = 4
+
+
+def kind_of(model: str) -> str:
+    mod = get_model(model)
+    if hasattr(mod, "exact_posterior"):
+        return getattr(mod, "REFERENCE_KIND", "exact")
+    return "nuts"
+
+
+def exact_reference(model: str, arrays, static, settings: dict, columns) -> tuple:
+    mod = get_model(model)
+    kind = kind_of(model)
+    kw = {"cells": int(settings["grid_cells"])} if kind == "grid" else {}
+    sampler = mod.exact_posterior(arrays, static, **kw)
+    n = int(settings["exact_draws"])
+    draws = sampler(np.random.default_rng(settings["seed"]), n)[list(columns)]
+    used = {"seed": settings["seed"], "draws": n}
+    if kind == "grid":
+        box = float(static["box"])
+        cells = int(settings["grid_cells"])
+        used["grid"] = {"cells": cells, "box": [-box, box], "cell_width": 2 * box / cells,
+                        "rule": "cell mass by the midpoint rule, uniform within the cell"}
+    info = {"kind": kind, "chains": 1, "draws_per_chain": n, "settings": used,
+            "diagnostics": {"independent_draws": n}, "meets_standard": True, "problems": []}
+    return draws, info
+
+
+def check_standard(diag: dict, chains: int, settings: dict) -> list[str]:
+    """The ways a long-run MCMC reference misses the standard (empty: it meets it)."""
+    problems = []
+    if chains < MIN_CHAINS:
+        problems.append(f"{chains} chains (< {MIN_CHAINS})")
+    if diag["max_rhat"] is None or diag["max_rhat"] >= settings["max_rhat"]:
+        rh = diag["max_rhat"]
+        problems.append(f"max split R-hat {rh if rh is None else round(rh, 4)} (>= {settings['max_rhat']})")
+    for key, name in (("min_ess_bulk", "bulk"), ("min_ess_tail", "tail")):
+        if diag[key] is None or diag[key] < settings["target_ess"]:
+            problems.append(f"min {name} ESS {diag[key] if diag[key] is None else round(diag[key])} "
+                            f"(< {settings['target_ess']})")
+    if diag["divergences"]:
+        problems.append(f"{diag['divergences']} divergences")
+    return problems
+
+
+def nuts_reference(model: str, arrays, static, settings: dict, sites: dict) -> tuple:
+    """Long multi-chain NUTS in rounds until the standard is met (or max_rounds)."""
+    import jax
+    from numpyro.infer import MCMC, NUTS
+
+    from .metrics import mcmc_diagnostics
+
+    mod = get_model(model)
+    fn = bound_model(model, static)
+    reparam = getattr(mod, "reference_model", None)
+    target = reparam(fn) if reparam else fn
+    chains = int(settings["chains"])
+    method = "parallel" if jax.local_device_count() >= chains else "sequential"
+    kernel = NUTS(target, target_accept_prob=settings["target_accept"],
+                  max_tree_depth=settings["max_tree_depth"], dense_mass=settings["dense_mass"])
+    mcmc = MCMC(kernel, num_warmup=settings["warmup"], num_samples=settings["draws_per_chain"],
+                num_chains=chains, chain_method=method, progress_bar=False, jit_model_args=True)
+    key_warm, key_run = jax.random.split(jax.random.PRNGKey(settings["seed"]))
+    t0 = time.perf_counter()
+    mcmc.warmup(key_warm, **arrays)
+    jax.block_until_ready(mcmc.post_warmup_state)
+    t_warm = time.perf_counter() - t0
+    parts, divergences, rounds, problems, diag = [], 0, 0, [], None
+    key = key_run
+    for rounds in range(1, int(settings["max_rounds"]) + 1):
+        mcmc.run(key, extra_fields=("diverging",), **arrays)
+        samples = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
+        parts.append({k: np.asarray(samples[k]) for k in sites})
+        divergences += int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
+        mcmc.post_warmup_state = mcmc.last_state
+        key = mcmc.post_warmup_state.rng_key
+        joined = {k: np.concatenate([p[k] for p in parts], axis=1) for k in sites}
+        per_chain = joined[next(iter(sites))].shape[1]
+        flat = {k: v.reshape((chains * per_chain,) + v.shape[2:]) for k, v in joined.items()}
+        draws = flatten(flat, sites)
+        diag = mcmc_diagnostics(draws, chains)
+        diag["divergences"] = divergences
+        problems = check_standard(diag, chains, settings)
+        log.info("round %d: %d draws per chain, min bulk ESS %.0f, min tail ESS %.0f, "
+                 "max R-hat %.4f, %d divergences", rounds, per_chain, diag["min_ess_bulk"] or 0,
+                 diag["min_ess_tail"] or 0, diag["max_rhat"] or float("nan"), divergences)
+        if not [p for p in problems if "divergences" not in p]:
+            break  # more draws cannot remove divergences: they are reported
+    seconds = {"warmup": t_warm, "total": time.perf_counter() - t0}
+    used = {k: settings[k] for k in ("seed", "chains", "warmup", "draws_per_chain", "max_rounds",
+                                     "target_ess", "max_rhat", "target_accept", "max_tree_depth",
+                                     "dense_mass")}
+    used.update(rounds=rounds, chain_method=method,
+                parameterisation="non-centred (reference_model)" if reparam else "as the model")
+    info = {"kind": "nuts", "chains": chains, "draws_per_chain": per_chain, "settings": used,
+            "diagnostics": diag, "meets_standard": not problems, "problems": problems,
+            "seconds": seconds}
+    return draws, info
+
+
+def build_reference(model: str, dataset: str, data_csv, data_json, settings: dict,
+                    out: dict) -> dict:
+    """Write ``out["draws"]``, ``out["json"]`` and ``out["mocks"]``; return the json."""
+    from .fitting import versions
+    from .predictive import mocks
+
+    settings = {**DEFAULTS, **(settings or {})}
+    t0 = time.perf_counter()
+    arrays, static, meta = load_dataset(model, data_csv, data_json)
+    fn = bound_model(model, static)
+    sites = latent_sites(fn, arrays)
+    columns = [c for name, shape in sites.items() for c in flat_names(name, shape)]
+    if kind_of(model) == "nuts":
+        draws, info = nuts_reference(model, arrays, static, settings, sites)
+    else:
+        draws, info = exact_reference(model, arrays, static, settings, columns)
+    if not np.isfinite(draws.to_numpy()).all():
+        info["meets_standard"] = False
+        info["problems"].append("non-finite draws")
+    if get_model(model).DATA_DRIVEN and int(settings["predictive_draws"]) > 0:
+        mock = mocks(model, arrays, static, draws, int(settings["predictive_draws"]),
+                     int(settings["seed"]) + 1)
+    else:
+        mock = pd.DataFrame()
+    info = {"model": model, "dataset": dataset, **info, "n_draws": len(draws),
+            "latents": columns, "job_seconds": time.perf_counter() - t0,
+            "versions": versions()}
+    io.write_parquet(out["draws"], draws)
+    io.write_parquet(out["mocks"], mock)
+    io.write_json(out["json"], info)
+    log.info("reference %s/%s: %s, %d draws, meets standard: %s %s", model, dataset,
+             info["kind"], len(draws), info["meets_standard"], "; ".join(info["problems"]))
+    return info

@@ -1,0 +1,100 @@
+"""The scaling study: hier with J groups (D = 2J + 4), SVI guides against NUTS.
+
+Each fit is scored against its own long-run NUTS reference (``metrics.json``). Its
+**time to accuracy** is how long it took to get a posterior within the accuracy
+thresholds (``mean_err`` <= 0.2 and ``sd_ratio`` within [0.8, 1.2]); a fit that
+never gets there has none (infinite):
+
+- SVI: the fit's compile + run seconds (it stops once converged, so this is the
+  time to convergence), if the result is accurate;
+- NUTS: warm-up seconds plus the sampling seconds needed for ``min_ess`` bulk
+  effective draws of every latent (sampling time scaled by min_ess / min bulk ESS,
+  never beyond the draws actually made), if the draws made are accurate. With
+  ``min_ess`` = 100 the Monte Carlo error of every mean is <= 0.1 sd, half the
+  ``mean_err`` threshold.
+
+SVI *overtakes* NUTS at the smallest D from which on, at every D studied, a guide's
+time to accuracy is below NUTS's.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import io
+from .metrics import THRESHOLDS
+
+MIN_ESS = 100
+
+
+def nuts_time_to_accuracy(fit: dict, metrics: dict, min_ess: float = MIN_ESS) -> float | None:
+    if not metrics.get("accurate"):
+        return None
+    sec = fit.get("seconds") or {}
+    ess = (metrics.get("mcmc") or {}).get("min_ess_bulk")
+    warm, sampling = sec.get("warmup"), sec.get("sampling")
+    if warm is None or sampling is None or not ess:
+        return sec.get("total")
+    return warm + sampling * min(1.0, min_ess / ess)
+
+
+def svi_time_to_accuracy(fit: dict, metrics: dict) -> float | None:
+    if not metrics.get("accurate"):
+        return None
+    return (fit.get("seconds") or {}).get("total")
+
+
+def row(fit: dict, metrics: dict, groups: int) -> dict:
+    tta = (nuts_time_to_accuracy(fit, metrics) if fit["kind"] == "nuts"
+           else svi_time_to_accuracy(fit, metrics))
+    sr = (metrics.get("sd_ratio") or {}).get("value") or [None, None]
+    return {"method": fit["method"], "kind": fit["kind"], "J": groups, "D": 2 * groups + 4,
+            "status": metrics["status"], "seconds": (fit.get("seconds") or {}).get("total"),
+            "steps": fit.get("steps_run"), "mean_err": (metrics.get("mean_err") or {}).get("value"),
+            "mean_err_floor": (metrics.get("mean_err") or {}).get("floor"),
+            "sd_ratio_min": sr[0], "sd_ratio_max": sr[1], "khat": metrics.get("khat"),
+            "accurate": bool(metrics.get("accurate")), "time_to_accuracy": tta,
+            "reference_meets_standard": metrics["reference"]["meets_standard"]}
+
+
+def crossover(rows: list[dict]) -> dict:
+    """Per SVI method: the smallest D from which on it beats NUTS's time to accuracy."""
+    inf = math.inf
+    nuts = {r["D"]: (r["time_to_accuracy"] if r["time_to_accuracy"] is not None else inf)
+            for r in rows if r["kind"] == "nuts"}
+    dims = sorted(nuts)
+    out = {}
+    for method in dict.fromkeys(r["method"] for r in rows if r["kind"] == "svi"):
+        t = {r["D"]: (r["time_to_accuracy"] if r["time_to_accuracy"] is not None else inf)
+             for r in rows if r["method"] == method}
+        wins = [d for d in dims if d in t and t[d] < inf and t[d] < nuts[d]]
+        first = None
+        for d in dims:  # smallest D with a win at it and at every larger D
+            if all(e in wins for e in dims if e >= d):
+                first = d
+                break
+        out[method] = {"overtakes_at_D": first, "wins_at_D": wins}
+    return out
+
+
+def verdict(cross: dict) -> str:
+    won = {m: c["overtakes_at_D"] for m, c in cross.items() if c["overtakes_at_D"] is not None}
+    if not cross:
+        return "no SVI method in the study"
+    if not won:
+        return "no SVI guide overtakes NUTS's time to accuracy at the sizes studied"
+    d = min(won.values())
+    who = ", ".join(sorted(m for m, v in won.items() if v == d))
+    return f"SVI ({who}) overtakes NUTS's time to accuracy from D = {d}"
+
+
+def summarise(entries: list[dict], out_json, thresholds: dict | None = None) -> dict:
+    """``entries``: ``{"groups": J, "fit": path, "metrics": path}`` per fit."""
+    rows = [row(io.read_json(e["fit"]), io.read_json(e["metrics"]), int(e["groups"]))
+            for e in entries]
+    rows.sort(key=lambda r: (r["D"], r["kind"] != "nuts", r["method"]))
+    cross = crossover(rows)
+    summary = {"model": "hier", "rows": rows, "crossover": cross, "verdict": verdict(cross),
+               "thresholds": {**THRESHOLDS, **(thresholds or {})}, "min_ess": MIN_ESS}
+    io.write_json(out_json, summary)
+    return summary
