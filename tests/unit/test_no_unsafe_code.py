@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BANNED_NAMES = {
     "pickle", "cPickle", "_pickle", "cloudpickle", "dill", "joblib", "marshal", "shelve",
     "read_pickle", "to_pickle", "eval", "exec", "__import__", "unsafe_load", "full_load",
-    "UnsafeLoader", "FullLoader",
+    "UnsafeLoader", "FullLoader", "CLoader", "CUnsafeLoader", "CFullLoader",
 }
 
 
@@ -45,8 +45,20 @@ def problems(source: str) -> list[str]:
             out.append(f"{where}: {t.string}")
         elif t.string == "allow_pickle" and nxt == "=" and nxt2 != "False":
             out.append(f"{where}: allow_pickle={nxt2}")
-        elif t.string in ("load", "load_all", "Loader") and prev == "." and prev2 == "yaml":
-            out.append(f"{where}: yaml.{t.string} (use yaml.safe_load)")
+        elif t.string == "Loader" and prev == "." and prev2 == "yaml":
+            out.append(f"{where}: yaml.Loader (constructs Python objects)")
+        elif t.string in ("load", "load_all") and prev == "." and prev2 == "yaml":
+            # Allowed only with an explicit Loader= (the unsafe ones are banned above).
+            depth, j, has_loader = 0, i + 1, False
+            while j < len(toks):
+                depth += {"(": 1, ")": -1}.get(toks[j].string, 0)
+                if toks[j].string == "Loader" and j + 1 < len(toks) and toks[j + 1].string == "=":
+                    has_loader = True
+                if depth == 0:
+                    break
+                j += 1
+            if not has_loader:
+                out.append(f"{where}: yaml.{t.string} without Loader= (use yaml.safe_load)")
         elif t.string == "compile" and prev != "." and nxt == "(":
             out.append(f"{where}: compile(")
     return out
@@ -56,10 +68,12 @@ def test_scanner_finds_what_it_must():
     bad = ("import pickle\nx = eval('1')\nexec('y=1')\nnp.load(p, allow_pickle=True)\n"
            "yaml.load(s, Loader=yaml.Loader)\ndf = pd.read_pickle(p)\ncode = compile('1', 'f', 'eval')\n")
     found = problems(bad)
-    for piece in ("pickle", "eval", "exec", "allow_pickle=True", "yaml.load", "read_pickle", "compile("):
+    for piece in ("pickle", "eval", "exec", "allow_pickle=True", "yaml.Loader", "read_pickle", "compile("):
         assert any(piece in p for p in found), (piece, found)
     ok = ('"""Nothing is pickled; never eval."""\n# pickle is banned\nnp.load(p, allow_pickle=False)\n'
-          "yaml.safe_load(s)\nrunner = jax.jit(f).lower(x).compile()\nmy_evaluate(x)\n")
+          "yaml.safe_load(s)\nrunner = jax.jit(f).lower(x).compile()\nmy_evaluate(x)\n"
+          "yaml.load(t, Loader=getattr(yaml, 'CSafeLoader', yaml.SafeLoader))\n")
+    assert problems("yaml.load(s)\n") and problems("yaml.load(s, Loader=yaml.CLoader)\n")
     assert problems(ok) == []
 
 
