@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= all
 CONFIG ?= config/config.yaml
+FIGURE_RULES := plot_corner plot_loss plot_density plot_groups plot_warm plot_predictive report
 
 .PHONY: run test figures report bench clean setup unlock
 
@@ -29,7 +30,7 @@ run: $(STAMP)
 figures: $(STAMP)
 	@$(PRECHECK)
 	$(BIN)/snakemake figures --cores $(CORES) --configfile $(CONFIG) \
-	    --forcerun $$($(BIN)/python -m svibench.targets figure-rules)
+	    --forcerun $(FIGURE_RULES)
 	@echo "Report: $(CURDIR)/results/report/index.html"
 
 # After a hard kill (SIGKILL, power loss) Snakemake leaves its lock behind: `make unlock`,
