@@ -114,10 +114,16 @@ def scaling_figure(summary: dict, path, *, dpi: int = 90):
         never = df[tta.isna() & df["seconds"].notna()]
         axes[2].scatter(never["D"], never["seconds"], marker="x", color=color, s=30)
     axes[1].axhline(thr, color="#d62728", ls="--", lw=1)
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    dims = sorted(rows["D"].unique())
     for ax, ylabel in zip(axes, ("seconds (compile + run)", "mean_err (sd of reference)",
                                  "time to accuracy, s (x: not accurate)")):
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(dims))  # label exactly the D studied
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xlabel("D (latent dimension)")
         ax.set_ylabel(ylabel, fontsize=9)
         ax.tick_params(labelsize=8)
