@@ -24,7 +24,7 @@ def simulate(settings: dict, seed: int):
         y = np.zeros(n, dtype=np.int64)
         y[: int(heads)] = 1
         rng.shuffle(y)
-        f = int(heads) / n if settings.get("p") is None else float(settings["p"])
+        f = int(heads) / n  # the count is fixed: p (default 0.5) plays no part
     else:
         f = float(settings["p"])
         y = (rng.uniform(size=n) < f).astype(np.int64)
