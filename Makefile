@@ -41,8 +41,10 @@ unlock: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Benchmarks (tests/benchmarks/, results in results/bench/): an hour or more on 2 cores;
+# `make bench BENCH_ARGS=--quick` checks the scripts in minutes.
 bench: $(STAMP)
-	$(BIN)/python tests/benchmarks/run_all.py
+	$(BIN)/python tests/benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf results .snakemake .cache

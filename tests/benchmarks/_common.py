@@ -172,14 +172,60 @@ def scratch_workflow(name: str, *, fresh: bool = True) -> Path:
     return dest
 
 
+_SCONTROL = {}
+
+
+def scontrol_seconds() -> float | None:
+    """Seconds ``scontrol show config`` takes here (None: no SLURM client installed).
+
+    snakemake-executor-plugin-slurm runs it when Snakemake imports its plugins, i.e.
+    at the start of *every* ``snakemake`` command, local ones included. Where the
+    SLURM client is installed but no controller answers (a machine that ran the
+    cluster tests), it takes ~9 s to fail; without SLURM, or on a cluster, it is
+    instant."""
+    if "seconds" not in _SCONTROL:
+        exe = shutil.which("scontrol")
+        if exe is None:
+            _SCONTROL["seconds"] = None
+        else:
+            t0 = time.perf_counter()
+            subprocess.run([exe, "show", "config"], capture_output=True, timeout=30)
+            _SCONTROL["seconds"] = time.perf_counter() - t0
+    return _SCONTROL["seconds"]
+
+
+def no_slow_scontrol_env() -> dict:
+    """Environment whose PATH starts with a ``scontrol`` that fails at once (as on a
+    machine without SLURM), when the real one is slow; else nothing to change."""
+    sec = scontrol_seconds()
+    if sec is None or sec < 1.0:
+        return {}
+    stub = Path(tempfile.gettempdir()) / "svibench-bench-stub"
+    stub.mkdir(exist_ok=True)
+    exe = stub / "scontrol"
+    exe.write_text("#!/bin/sh\necho 'scontrol: stubbed by svibench benchmarks' >&2\nexit 1\n")
+    exe.chmod(0o755)
+    return {"PATH": f"{stub}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def scontrol_note() -> str | None:
+    sec = scontrol_seconds()
+    if sec is not None and sec >= 1.0:
+        return (f"note: `scontrol show config` takes {sec:.1f} s here (SLURM client, no "
+                "controller); Snakemake's SLURM plugin runs it at every start. Study and "
+                "figure timings stub it out (as without SLURM); the dry-run table shows both.")
+    return None
+
+
 def snakemake(workdir: Path, *args, cores=None, log=None, configfile=None, timeout=None,
               env=None) -> float:
-    """Wall seconds of one ``snakemake`` run in ``workdir``."""
+    """Wall seconds of one ``snakemake`` run in ``workdir`` (a slow ``scontrol`` stubbed)."""
     cmd = [snakemake_exe(), "--cores", str(cores or os.cpu_count() or 1)]
     if configfile:
         cmd += ["--configfile", str(configfile)]
     cmd += list(args)
-    return run_cmd(cmd, cwd=workdir, log=log, timeout=timeout, env=env)
+    return run_cmd(cmd, cwd=workdir, log=log, timeout=timeout,
+                   env={**no_slow_scontrol_env(), **(env or {})})
 
 
 def add_common_args(parser, repeats: int = 3):

@@ -161,15 +161,15 @@ def main(argv=None):
         C.table(acc, ["model", "method", "wf_mean_err", "plain_mean_err", "floor_mean_err",
                       "wf_swd", "plain_swd", "floor_swd", "wf_status", "plain_status", "worse"],
                 title="Accuracy against the reference (lower is better; floor = noise)")
-    note = C.load_warning()
-    if note:
-        print(note)
+    notes = [C.load_warning(), C.scontrol_note()]
+    for n in filter(None, notes):
+        print(n)
     path = C.save("seed", rows + [{"per_fit": fit_rows, "accuracy": acc, "per_rule_warm": per_rule,
                                    "fit_split_warm": fit_split(work),
                                    "runs": {"cold": cold, "warm": warm, "plain": plain}}],
                   {"config": args.config, "only": only, "scale": scale, "cores": args.cores,
                    "repeats": reps, "plain_host_devices": args.plain_host_devices,
-                   "fits": len(fits)}, started, [note])
+                   "fits": len(fits)}, started, notes)
     print(f"wrote {path}")
 
 

@@ -117,12 +117,12 @@ def main(argv=None):
                 title=f"[{phase}] job seconds by rule (Snakemake log, 1 s resolution)")
         for kind, split in (b.get("fits") or {}).items():
             print(f"[{phase}] {kind} fits: " + ", ".join(f"{k} {v:.0f}" for k, v in split.items()))
-    note = C.load_warning()
-    if note:
-        print(note)
+    notes = [C.load_warning(), C.scontrol_note()]
+    for n in filter(None, notes):
+        print(n)
     path = C.save("study", rows + [{"breakdown": breakdown}],
                   {"config": str(config or "config/config.yaml"), "cores": args.cores,
-                   "phases": phases, "repeats": reps, "quick": args.quick}, started, [note])
+                   "phases": phases, "repeats": reps, "quick": args.quick}, started, notes)
     print(f"wrote {path}")
 
 

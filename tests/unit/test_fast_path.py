@@ -128,3 +128,30 @@ def test_plain_script_subset_scales_budgets(bench_path):
     from svibench.config import validate
 
     validate(cfg)  # still a valid study
+
+
+def test_a_diverged_fit_keeps_exactly_the_state_before_its_first_bad_step():
+    """The engine runs a chunk unguarded and recomputes the last finite state: it is the
+    state of a fit that stopped one step earlier, bit for bit."""
+    import numpy as np
+
+    from svibench.data import bound_model
+    from svibench.engine.svi import run_svi
+    from svibench.methods import get_method
+    from svibench.models import get_model
+
+    mod = get_model("coin")
+    s = dict(mod.DEFAULTS, n=20, heads=12)
+    df, _ = mod.simulate(s, 1)
+    arrays, static = mod.prepare(df, s)
+    model = bound_model("coin", static)
+    kw = dict(lr=1e3, chunk=4, seed=0)  # the update goes non-finite at step 3
+    fit = run_svi(model, get_method("auto_normal").build(model), arrays, max_steps=200, **kw)
+    # ...not the first of its chunk: the chunk's good steps are run again
+    assert fit.status == "diverged" and (fit.diverged_at - 1) % 4 > 0
+    before = run_svi(model, get_method("auto_normal").build(model), arrays,
+                     max_steps=fit.diverged_at - 1, **kw)
+    assert before.status == "ok"
+    np.testing.assert_array_equal(fit.losses[:-1], before.losses)
+    for name, value in before.params.items():
+        np.testing.assert_array_equal(np.asarray(fit.params[name]), np.asarray(value))
