@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def job(code: str, **env):
     """Run ``code`` in a fresh interpreter (configure_jax must precede importing JAX)."""
     e = {k: v for k, v in os.environ.items() if k not in ("JAX_PLATFORMS", "XLA_FLAGS")}
-    e.update(env, PYTHONPATH=str(ROOT / "workflow"))
+    path = [str(ROOT / "workflow")] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])
+    e.update(env, PYTHONPATH=os.pathsep.join(path))
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, env=e)
 
@@ -39,6 +40,17 @@ def test_a_job_without_gpu_is_pinned_to_the_cpu(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["cpu", "cpu", "None", "2", "cpu"]
     assert "JAX platform cpu, 2 host device(s)" in (tmp_path / "a.log").read_text()
+
+
+def test_a_gpu_job_runs_on_the_gpu(tmp_path):
+    """Only where JAX sees a GPU (checked on a lent H200; skipped in CI)."""
+    if not jax_sees_a_gpu():
+        pytest.skip("no GPU JAX can use on this machine")
+    out = job(CONFIGURE.format(gpu=1, fallback="error", log=tmp_path / "g.log"))
+    assert out.returncode == 0, out.stderr
+    platform, platforms, prealloc, _, array_on = out.stdout.split()
+    assert (platform, platforms, prealloc, array_on) == ("cuda", "cuda,cpu", "false", "gpu")
+    assert "JAX platform cuda" in (tmp_path / "g.log").read_text()
 
 
 def test_a_gpu_job_without_a_visible_gpu_fails_in_one_line(tmp_path):

@@ -60,13 +60,18 @@ def guide_draws(model, guide, params, data: dict, n: int, seed: int, sites: dict
     from numpyro.infer import Predictive
     from numpyro.infer.autoguide import AutoGuide
 
-    key = jax.random.PRNGKey(seed)
     if isinstance(guide, AutoGuide):
-        out = guide.sample_posterior(key, params, sample_shape=(n,), **data)
-        return flatten(out, sites)
-    pred = Predictive(model, guide=guide, params=params, num_samples=n,
-                      return_sites=list(sites))
-    out = pred(key, **data)
+        def draw(key, params, data):
+            return guide.sample_posterior(key, params, sample_shape=(n,), **data)
+    else:
+        def draw(key, params, data):
+            return Predictive(model, guide=guide, params=params, num_samples=n,
+                              return_sites=list(sites))(key, **data)
+
+    # Jitted, with params and data as arguments: run op by op, drawing compiles tens of
+    # one-op programs (AutoLaplace's Hessian hundreds, ~3 s a job); one program hits
+    # the persistent cache for every seed and dataset of the same shapes (issue 6).
+    out = jax.jit(draw)(jax.random.PRNGKey(seed), params, data)
     return flatten(out, sites)
 
 

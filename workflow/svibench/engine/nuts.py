@@ -21,6 +21,17 @@ class NUTSFit:
     draws_per_chain: int
 
 
+def chain_method(chains: int) -> str:
+    """``parallel`` when there is a device per chain (the job's CPU threads are host
+    devices); on a single accelerator ``vectorized`` (the chains as one batch: one GPU
+    idles if they run one after the other); else ``sequential``."""
+    import jax
+
+    if jax.local_device_count() >= chains:
+        return "parallel"
+    return "vectorized" if jax.default_backend() in ("gpu", "cuda", "rocm") else "sequential"
+
+
 def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: int = 0,
              target_accept: float = 0.8, max_tree_depth: int = 10,
              dense_mass: bool = False) -> NUTSFit:
@@ -30,7 +41,7 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
     from numpyro.infer import MCMC, NUTS
 
     per_chain = math.ceil(draws / chains)
-    method = "parallel" if jax.local_device_count() >= chains else "sequential"
+    method = chain_method(chains)
     kernel = NUTS(model, target_accept_prob=target_accept, max_tree_depth=max_tree_depth,
                   dense_mass=dense_mass)
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=per_chain, num_chains=chains,
