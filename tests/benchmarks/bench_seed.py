@@ -37,6 +37,11 @@ from plain_script import subset_config  # noqa: E402
 sys.path.insert(0, str(C.ROOT / "workflow"))
 
 
+def method_names(entry: dict) -> list[str]:
+    """The names in a model's ``methods`` list (entries are names or {name: overrides})."""
+    return [m if isinstance(m, str) else next(iter(m)) for m in entry["methods"]]
+
+
 def targets(cfg: dict, kind: str) -> list[str]:
     out = []
     for model, entry in cfg["models"].items():
@@ -46,7 +51,7 @@ def targets(cfg: dict, kind: str) -> list[str]:
             elif kind == "reference":
                 out.append(f"results/reference/{model}/{dataset}/reference.json")
             else:
-                for m in entry["methods"]:
+                for m in method_names(entry):
                     out.append(f"results/fits/{model}/{dataset}/{m}/fit.json")
     return out
 
@@ -61,7 +66,7 @@ def score_all(work: Path, cfg: dict) -> list[dict]:
             ref_dir = work / "results" / "reference" / model / dataset
             ref = io.read_parquet(ref_dir / "draws.parquet")
             chains = int(io.read_json(ref_dir / "reference.json").get("chains") or 1)
-            for method in entry["methods"]:
+            for method in method_names(entry):
                 row = {"model": model, "dataset": dataset, "method": method}
                 for who, folder in (("wf", work / "results" / "fits" / model / dataset / method),
                                     ("plain", work / "plain" / model / dataset / method)):
