@@ -99,6 +99,13 @@ def test_resources_come_from_the_config_with_defaults():
     assert resources(cfg, "plot") == {"threads": 1, "mem_mb": 1500, "runtime": 30, "gpu": 0}
 
 
+def test_a_resources_entry_for_an_unknown_kind_of_job_is_refused():
+    cfg = base_config()
+    cfg["resources"] = {"fit_sv": {"threads": 2}}
+    with pytest.raises(ConfigError, match=r"^resources\.fit_sv: unknown kind of job \(known: default, "):
+        validate(cfg)
+
+
 @pytest.mark.parametrize("key", ["simulate", "plot", "report"])
 def test_only_the_fits_may_ask_for_a_gpu(key):
     cfg = base_config()

@@ -115,8 +115,16 @@ def validate(config: dict) -> dict:
 GPU_RESOURCE_KEYS = ("fit_svi", "fit_nuts")
 
 
+# The job kinds that read `resources` (workflow/rules/*.smk call rule_resources with these).
+RESOURCE_RULES = ("default", "simulate", "fit_svi", "fit_nuts", "reference", "evaluate",
+                  "plot", "report")
+
+
 def _gpu_resources(cfg: dict):
     for key, entry in cfg["resources"].items():
+        if key not in RESOURCE_RULES:  # a typo would silently size nothing
+            raise ConfigError(f"resources.{key}: unknown kind of job "
+                              f"(known: {', '.join(RESOURCE_RULES)})")
         if entry.get("gpu") and key not in GPU_RESOURCE_KEYS + ("default",):
             raise ConfigError(f"resources.{key}.gpu: only the fits ({', '.join(GPU_RESOURCE_KEYS)}) "
                               f"use a GPU; {key} never asks for one")
