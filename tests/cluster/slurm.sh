@@ -150,6 +150,13 @@ stop_one() {  # stop_one NAME PIDFILE
 }
 
 stop() {
+    # Jobs left in the queue, then job processes that outlived their job: with
+    # proctrack/linuxproc (no cgroups here) a job cancelled by scancel can leave its
+    # `snakemake --executor slurm-jobstep` behind, seen running an hour later.
+    if alive "$CTLD_PID"; then scancel --user "$(id -un)" >/dev/null 2>&1 || true; fi
+    if pkill -f -- "--executor slurm-jobstep" 2>/dev/null; then
+        echo "slurm.sh: killed job processes left behind"
+    fi
     stop_one slurmd "$SLURMD_PID"
     stop_one slurmctld "$CTLD_PID"
     stop_one munged "$MUNGE_PID"
