@@ -106,7 +106,7 @@ def validate(config: dict) -> dict:
         _warm_start(name, entry)
     _check_overrides(cfg["svi"], SVI_KEYS, "svi")
     _scaling(cfg)
-    _gpu_resources(cfg)
+    _check_resources(cfg)
     return cfg
 
 
@@ -120,7 +120,8 @@ RESOURCE_RULES = ("default", "simulate", "fit_svi", "fit_nuts", "reference", "ev
                   "plot", "report")
 
 
-def _gpu_resources(cfg: dict):
+def _check_resources(cfg: dict):
+    """Every `resources` key names a kind of job; only the fits may ask for a GPU."""
     for key, entry in cfg["resources"].items():
         if key not in RESOURCE_RULES:  # a typo would silently size nothing
             raise ConfigError(f"resources.{key}: unknown kind of job "
