@@ -123,7 +123,8 @@ def test_plain_script_subset_scales_budgets(bench_path):
     cfg = subset_config(raw, ["linreg", "hier/auto_dais"], 0.1)
     assert list(cfg["models"]) == ["linreg", "hier"]
     assert cfg["models"]["hier"]["methods"] == [
-        {"auto_dais": {"max_steps": 5000, "particles": 100, "guide": {"K": 16, "eta_max": 0.12}}}]
+        {"auto_dais": {"max_steps": 5000, "particles": 100, "guide": {"K": 16, "eta_max": 0.12},
+                       "convergence": {"window": 2500, "patience": 2}}}]
     assert cfg["svi"]["max_steps"] == 1000 and cfg["nuts"]["warmup"] == 100
     from svibench.config import validate
 

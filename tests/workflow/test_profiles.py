@@ -172,3 +172,33 @@ def test_profiles_are_well_formed():
         # Sizes come from the config, never from a profile.
         for res in [profile["default-resources"], *profile.get("set-resources", {}).values()]:
             assert not {"mem_mb", "runtime", "threads", "cpus_per_task"} & set(res), res
+
+
+def test_jobs_are_prioritised_by_their_budget(work):
+    """The dry run shows the priorities Snakemake schedules by (svibench.scheduling):
+    every fit and reference above the jobs that read them, the longer budget higher."""
+    out = run("--configfile", "tiny.yaml", "-n", "--forceall", cwd=work).stdout
+    prio = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        m = re.match(r"(?:local)?rule (\w+):", block)
+        if not m or m.group(1) == "all":
+            continue
+        wc = re.search(r"\n\s+wildcards: (.*)", block)
+        p = re.search(r"\n\s+priority: (\d+)", block)
+        prio[(m.group(1), wc.group(1) if wc else "")] = int(p.group(1)) if p else 0
+    fits = {k: v for k, v in prio.items() if k[0] in ("fit_svi", "fit_nuts", "fit_svi_repeat",
+                                                      "warm_start", "scaling_fit_svi",
+                                                      "scaling_fit_nuts")}
+    assert fits and min(fits.values()) >= 1, fits
+    refs = {k: v for k, v in prio.items() if k[0] in ("reference", "scaling_reference")}
+    assert refs and min(refs.values()) >= 1, refs
+    readers = {k: v for k, v in prio.items() if k[0].startswith(("evaluate", "plot", "report"))}
+    assert readers and max(readers.values()) == 0, readers
+    # tiny.yaml: coin's beta runs 1500 steps x 4 particles (6), auto_normal 300 x 1 (1);
+    # NUTS (150 x 2 + 400) x 8 gradients (6); a NUTS reference outranks an exact one.
+    beta = prio[("fit_svi", "model=coin, dataset=small, method=beta")]
+    normal = prio[("fit_svi", "model=coin, dataset=small, method=auto_normal")]
+    assert (beta, normal) == (6, 1)
+    assert prio[("fit_nuts", "model=coin, dataset=small, method=nuts")] == 6
+    assert (prio[("reference", "model=hier, dataset=small")]
+            > prio[("reference", "model=coin, dataset=small")] == 1)

@@ -4,8 +4,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from svibench.config import ConfigError, fit_options, resources, validate
+from svibench.config import ConfigError, fit_options, resources, scaling_fit_options, validate
 from svibench.methods import METHODS, get_method
+from svibench.models import get_model
+from svibench.scheduling import fit_priority, reference_priority
 
 
 try:
@@ -38,6 +40,22 @@ def rule_resources(rule):
     set-resources (workflow/profiles/slurm-gpu) overrides these per rule.
     """
     return resources(CFG, rule)
+
+
+def fit_job_priority(wildcards):
+    """Longest fits first (svibench.scheduling): a long fit never runs alone at the end."""
+    return fit_priority(fit_options(CFG, wildcards.model, wildcards.method),
+                        get_method(wildcards.method).kind)
+
+
+def scaling_fit_priority(wildcards):
+    return fit_priority(scaling_fit_options(CFG, wildcards.method),
+                        get_method(wildcards.method).kind)
+
+
+def reference_job_priority(wildcards):
+    nuts = not hasattr(get_model(wildcards.model), "exact_posterior")
+    return reference_priority(nuts, CFG["reference"])
 
 
 # Conda environments for --sdm conda (paths relative to workflow/rules/).

@@ -15,6 +15,7 @@ rule reference:
         cache=CFG["compilation_cache"],
     log:
         "results/logs/reference/{model}/{dataset}.log",
+    priority: reference_job_priority
     threads: rule_resources("reference")["threads"]
     resources:
         mem_mb=rule_resources("reference")["mem_mb"],

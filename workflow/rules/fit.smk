@@ -14,6 +14,7 @@ rule fit_nuts:
         method="nuts",
     log:
         "results/logs/fit/{model}/{dataset}/{method}.log",
+    priority: fit_job_priority
     threads: rule_resources("fit_nuts")["threads"]
     resources:
         mem_mb=rule_resources("fit_nuts")["mem_mb"],
@@ -42,6 +43,7 @@ rule fit_svi:
         method="|".join(SVI_METHODS),
     log:
         "results/logs/fit/{model}/{dataset}/{method}.log",
+    priority: fit_job_priority
     threads: rule_resources("fit_svi")["threads"]
     resources:
         mem_mb=rule_resources("fit_svi")["mem_mb"],

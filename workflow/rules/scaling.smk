@@ -49,6 +49,7 @@ use rule fit_nuts as scaling_fit_nuts with:
         cache=CFG["compilation_cache"],
         gpu_fallback=CFG["gpu_fallback"],
         conda_env=jax_env,
+    priority: scaling_fit_priority
     wildcard_constraints:
         model=SCALING_MODEL,
         dataset="J[0-9]+",
@@ -71,6 +72,7 @@ use rule fit_svi as scaling_fit_svi with:
         cache=CFG["compilation_cache"],
         gpu_fallback=CFG["gpu_fallback"],
         conda_env=jax_env,
+    priority: scaling_fit_priority
     wildcard_constraints:
         model=SCALING_MODEL,
         dataset="J[0-9]+",

@@ -19,6 +19,7 @@ rule warm_start:
         method="|".join(SVI_METHODS),
     log:
         "results/logs/warm/{model}/{src}-to-{dst}/{method}.log",
+    priority: fit_job_priority
     threads: rule_resources("fit_svi")["threads"]
     resources:
         mem_mb=rule_resources("fit_svi")["mem_mb"],
