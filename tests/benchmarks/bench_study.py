@@ -34,10 +34,20 @@ FIGURE_RULES = ["plot_corner", "plot_loss", "plot_density", "plot_groups", "plot
                 "plot_predictive", "scaling_summary", "report"]
 
 
-def figure_rules(work: Path) -> list[str]:
-    """The rules `make figures` forces, those the workflow defines."""
+def figure_rules(work: Path, scaling: bool) -> list[str]:
+    """The rules `make figures` forces, those the workflow defines; ``scaling_summary``
+    only when the study has a scaling part (forced, Snakemake runs it even in a
+    study without one, which has nothing to summarise)."""
     text = "\n".join(p.read_text() for p in (work / "workflow" / "rules").glob("*.smk"))
-    return [r for r in FIGURE_RULES if f"rule {r}:" in text]
+    return [r for r in FIGURE_RULES if f"rule {r}:" in text
+            and (scaling or r != "scaling_summary")]
+
+
+def scaling_enabled(work: Path, config: Path | None) -> bool:
+    import yaml
+
+    path = work / "study.yaml" if config is not None else work / "config" / "config.yaml"
+    return bool((yaml.safe_load(path.read_text()).get("scaling") or {}).get("enabled"))
 
 
 def main(argv=None):
@@ -53,7 +63,8 @@ def main(argv=None):
     reps = C.repeats_of(args, 3)
     config = Path(args.config) if args.config else (
         C.ROOT / "tests" / "workflow" / "tiny.yaml" if args.quick else None)
-    work = C.scratch_workflow("study")
+    # Without the cold phase, a finished study of an earlier run is reused (code recopied).
+    work = C.scratch_workflow("study", fresh="cold" in phases)
     sm = ()
     if config is not None:
         shutil.copy2(config, work / "study.yaml")
@@ -98,7 +109,7 @@ def main(argv=None):
     if "figures" in phases:
         if not finished():
             C.snakemake(work, *sm, cores=args.cores, log=logs / "study-figures-prep.log")
-        forced = figure_rules(work)
+        forced = figure_rules(work, scaling_enabled(work, config))
         runs = [C.snakemake(work, *sm, "figures", "--forcerun", *forced, cores=args.cores,
                             log=logs / "study-figures.log") for _ in range(reps)]
         jobs = job_times(newest_log(work))

@@ -157,3 +157,10 @@ def test_time_to_accuracy():
     assert scaling.nuts_time_to_accuracy(fit, {**m, "accurate": False}) is None
     assert scaling.svi_time_to_accuracy({"seconds": {"total": 3.0}}, {"accurate": True}) == 3.0
     assert scaling.svi_time_to_accuracy({"seconds": {"total": 3.0}}, {"accurate": False}) is None
+
+
+def test_scaling_summary_of_no_fits_says_the_scaling_part_is_off(tmp_path):
+    out = tmp_path / "summary.json"
+    with pytest.raises(ValueError, match="scaling.enabled is false"):
+        scaling.summarise([], out)
+    assert not out.exists()  # nothing half-written

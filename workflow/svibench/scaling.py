@@ -90,6 +90,10 @@ def verdict(cross: dict) -> str:
 
 def summarise(entries: list[dict], out_json, thresholds: dict | None = None) -> dict:
     """``entries``: ``{"groups": J, "fit": path, "metrics": path}`` per fit."""
+    if not entries:
+        # e.g. `--forcerun scaling_summary` in a study whose scaling part is off.
+        raise ValueError("no scaling fits to summarise: the config's scaling.enabled is false "
+                         "(run with --configfile config/scaling.yaml)")
     rows = [row(io.read_json(e["fit"]), io.read_json(e["metrics"]), int(e["groups"]))
             for e in entries]
     rows.sort(key=lambda r: (r["D"], r["kind"] != "nuts", r["method"]))
