@@ -3,6 +3,7 @@
 import yaml
 
 from svibench.config import fit_options, validate
+from svibench.methods import get_method
 from svibench.scheduling import LEAPFROGS_PER_DRAW, fit_priority, reference_priority
 
 ROOT_CFG = "config/seed.yaml"
@@ -37,8 +38,7 @@ def test_reference_priority():
 
 def test_in_the_seed_study_the_dais_fit_starts_first():
     cfg = seed_config()
-    prio = {(model, method): fit_priority(fit_options(cfg, model, method),
-                                          "nuts" if method == "nuts" else "svi")
+    prio = {(model, method): fit_priority(fit_options(cfg, model, method), get_method(method).kind)
             for model, spec in cfg["models"].items() for method in spec["methods"]}
     top = max(prio, key=prio.get)
     assert top == ("hier", "auto_dais"), prio

@@ -6,7 +6,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
 from svibench.config import ConfigError, fit_options, resources, scaling_fit_options, validate
 from svibench.methods import METHODS, get_method
-from svibench.models import get_model
+from svibench.models import reference_kind
 from svibench.scheduling import fit_priority, reference_priority
 
 
@@ -54,8 +54,7 @@ def scaling_fit_priority(wildcards):
 
 
 def reference_job_priority(wildcards):
-    nuts = not hasattr(get_model(wildcards.model), "exact_posterior")
-    return reference_priority(nuts, CFG["reference"])
+    return reference_priority(reference_kind(wildcards.model) == "nuts", CFG["reference"])
 
 
 # Conda environments for --sdm conda (paths relative to workflow/rules/).

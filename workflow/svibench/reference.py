@@ -36,7 +36,7 @@ import pandas as pd
 from . import io
 from .data import bound_model, load_dataset
 from .engine.draws import flatten, latent_sites, flat_names
-from .models import get_model
+from .models import get_model, reference_kind
 
 log = logging.getLogger("svibench.reference")
 
@@ -47,16 +47,9 @@ DEFAULTS = {"seed": 11, "exact_draws": 20000, "grid_cells": 1024, "chains": 4,
 MIN_CHAINS = 4
 
 
-def kind_of(model: str) -> str:
-    mod = get_model(model)
-    if hasattr(mod, "exact_posterior"):
-        return getattr(mod, "REFERENCE_KIND", "exact")
-    return "nuts"
-
-
 def exact_reference(model: str, arrays, static, settings: dict, columns) -> tuple:
     mod = get_model(model)
-    kind = kind_of(model)
+    kind = reference_kind(model)
     kw = {"cells": int(settings["grid_cells"])} if kind == "grid" else {}
     sampler = mod.exact_posterior(arrays, static, **kw)
     n = int(settings["exact_draws"])
@@ -156,7 +149,7 @@ def build_reference(model: str, dataset: str, data_csv, data_json, settings: dic
     fn = bound_model(model, static)
     sites = latent_sites(fn, arrays)
     columns = [c for name, shape in sites.items() for c in flat_names(name, shape)]
-    if kind_of(model) == "nuts":
+    if reference_kind(model) == "nuts":
         draws, info = nuts_reference(model, arrays, static, settings, sites)
     else:
         draws, info = exact_reference(model, arrays, static, settings, columns)
