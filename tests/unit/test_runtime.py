@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from svibench.config import ConfigError, resources, validate
-from svibench.runtime import slurm_context
+from svibench.runtime import DEFAULT_XLA_FLAGS, slurm_context, xla_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,6 +40,22 @@ def test_a_job_without_gpu_is_pinned_to_the_cpu(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["cpu", "cpu", "None", "2", "cpu"]
     assert "JAX platform cpu, 2 host device(s)" in (tmp_path / "a.log").read_text()
+
+
+def test_xla_flags_keep_the_users_and_add_the_defaults_it_does_not_set():
+    assert xla_flags("", 3).split() == [*DEFAULT_XLA_FLAGS, "--xla_force_host_platform_device_count=3"]
+    mine = "--xla_cpu_use_fusion_emitters=true --xla_dump_to=/tmp/x"
+    out = xla_flags(f"{mine} --xla_force_host_platform_device_count=8", 1).split()
+    # the user's value of a default flag wins; the device count is the job's
+    assert out == [*mine.split(), "--xla_force_host_platform_device_count=1"]
+
+
+def test_the_default_xla_flags_are_ones_this_jaxlib_knows(tmp_path):
+    """XLA aborts the process on an unknown flag: a jax bump must not kill every job."""
+    out = job(CONFIGURE.format(gpu=0, fallback="error", log=tmp_path / "f.log")
+              + "print(jax.jit(lambda x: x + 1)(jnp.ones(3)).sum(), os.environ['XLA_FLAGS'])\n")
+    assert out.returncode == 0, out.stderr
+    assert "6.0" in out.stdout and DEFAULT_XLA_FLAGS[0] in out.stdout
 
 
 def test_a_gpu_job_runs_on_the_gpu(tmp_path):

@@ -55,8 +55,10 @@ def warm_init_params(model, guide, data: dict, saved: dict, seed: int):
     from numpyro.infer.autoguide import AutoNormal
     from numpyro.optim import Adam
 
+    from .engine.svi import compiled_init
+
     svi = SVI(model, guide, Adam(1e-3), Trace_ELBO())
-    template = svi.get_params(svi.init(jax.random.PRNGKey(seed), **data))
+    template = svi.get_params(compiled_init(svi, jax.random.PRNGKey(seed), data))
     init, report = transfer_params(saved, template, resize=isinstance(guide, AutoNormal))
     log.info("warm start: transferred %s; resized %s; fresh %s",
              *(", ".join(report[k]) or "none" for k in ("transferred", "resized", "fresh")))
