@@ -32,9 +32,16 @@ def test_every_guide_builds_and_takes_steps(model_name, method, caplog):
     guide = m.build(model, **m.defaults)
     with caplog.at_level("INFO", logger="svibench.svi"):
         fit = run_svi(model, guide, arrays, max_steps=7, lr=0.01, chunk=3, elbo=m.elbo)
-    # initialised in one program (engine.svi.compiled_init), nothing traced left behind
-    assert "compiled init not possible" not in caplog.text
+    # initialised in one program (engine.svi.compiled_init) unless that would change an
+    # AutoContinuous guide's latent layout (linreg, hier); nothing traced left behind
+    from numpyro.infer.autoguide import AutoContinuous
+
+    names = list(latent_sites(model, arrays))
+    reordered = isinstance(guide, AutoContinuous) and names != sorted(names)
+    assert ("compiled init not possible" in caplog.text) == reordered, caplog.text
     assert tracer_slots(getattr(guide, "__dict__", {})) == []
+    if isinstance(guide, AutoContinuous):  # the eager init's layout: the model's order
+        assert list(guide._init_locs) == names
     assert fit.steps_run == 7 and fit.losses.shape == (7,)
     assert fit.status == "ok" and np.isfinite(fit.losses).all()
     sites = latent_sites(model, arrays)
@@ -103,8 +110,8 @@ def test_default_study_mvn_recovers_the_correlated_gaussian():
     assert np.degrees(np.arctan2(major[1], major[0])) == pytest.approx(45.0, abs=2.0)
 
 
-@pytest.mark.parametrize("model_name,method", [("coin", "beta"), ("linreg", "auto_mvn"),
-                                               ("hier", "auto_diagonal"), ("hier", "auto_iaf")])
+@pytest.mark.parametrize("model_name,method", [("coin", "beta"), ("corrgauss", "auto_lowrank"),
+                                               ("multimodal", "auto_iaf"), ("hier", "auto_normal")])
 def test_a_guide_initialises_in_one_compiled_program(model_name, method, caplog):
     """``compiled_init`` (issue 6): a few XLA compiles where NumPyro's eager init makes
     20-400, params shaped as the eager ones, nothing traced left in the guide."""
@@ -145,10 +152,10 @@ def test_a_guide_initialises_in_one_compiled_program(model_name, method, caplog)
     assert n_compiled <= 3 or 3 * n_compiled <= n_eager, (n_compiled, n_eager)
     assert tracer_slots(getattr(guide, "__dict__", {})) == []
 
-    def shapes(p):
-        return jax.tree_util.tree_map(lambda x: (x.shape, str(x.dtype)), p)
-
-    assert shapes(params) == shapes(eager)
+    # the eager start, up to rounding (a constrained param goes out and back)
+    assert jax.tree_util.tree_structure(params) == jax.tree_util.tree_structure(eager)
+    for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(eager)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
     # the guide it set up then trains and samples like an eagerly initialised one
     fit = run_svi(model, guide, arrays, max_steps=4, lr=0.01, chunk=2, elbo=m.elbo)
     assert fit.status == "ok" and np.isfinite(fit.losses).all()

@@ -156,6 +156,35 @@ def _put(slot, value):
         object.__setattr__(holder, key, value)
 
 
+def _latent_order_kept(guide) -> bool:
+    """Whether an ``AutoContinuous`` guide lays its latent vector out in the model's
+    site order, as NumPyro's eager init does. Under ``jit`` NumPyro's search for a
+    valid start returns its sites sorted by name (a ``while_loop`` carry); the order
+    sets which coordinate a flow conditions on which (hier's group effects before
+    their scale), so a guide set up in another order is not the same guide."""
+    from numpyro.infer.autoguide import AutoContinuous
+
+    if not isinstance(guide, AutoContinuous):
+        return True  # others look their sites up by name
+    model_order = [name for name, site in guide.prototype_trace.items()
+                   if site["type"] == "sample" and not site["is_observed"]]
+    return list(guide._init_locs) == model_order
+
+
+def _would_reorder(guide, model, data: dict) -> bool:
+    """Whether setting ``guide`` up under ``jit`` would break ``_latent_order_kept``:
+    an ``AutoContinuous`` guide not yet set up, on a model whose latent site names are
+    not sorted in model order."""
+    from numpyro.infer.autoguide import AutoContinuous
+
+    from .draws import latent_sites
+
+    if not isinstance(guide, AutoContinuous) or guide.prototype_trace is not None:
+        return False
+    names = list(latent_sites(model, data))
+    return names != sorted(names)
+
+
 def compiled_init(svi, key, data: dict, init_params=None):
     """``svi.init(key, init_params=init_params, **data)`` as one compiled program.
 
@@ -165,13 +194,19 @@ def compiled_init(svi, key, data: dict, init_params=None):
     one); one program takes ~1 s. The guide's set-up runs inside the trace, so what
     it keeps (prototype trace, initial locations, seeded helpers) holds tracers: the
     program returns them and they are put back concrete. Where that is not possible
-    (a tracer in a tuple), the guide is reset and NumPyro initialises it eagerly.
-    The start is fixed by ``key`` but is not the eager one: NumPyro draws its search
-    for a valid start differently under ``jit``.
+    (a tracer in a tuple), or where an ``AutoContinuous`` guide would lay its latent
+    vector out in another order than the eager init (``_latent_order_kept``: any model
+    with more than one latent site whose names are not in model order), the guide is
+    reset and NumPyro initialises it eagerly. Otherwise the start is the eager one up
+    to rounding (checked in tests/unit/test_engine.py).
     """
     import jax
 
     guide = svi.guide
+    if _would_reorder(guide, svi.model, data):  # known before compiling anything
+        log.info("compiled init not possible (the latent vector would be laid out in "
+                 "another order); initialising eagerly")
+        return svi.init(key, init_params=init_params, **data)
     before = dict(getattr(guide, "__dict__", {}))
     roots = (getattr(guide, "__dict__", {}), svi.__dict__)
     box = {}
@@ -190,6 +225,8 @@ def compiled_init(svi, key, data: dict, init_params=None):
         left = [s for root in roots for s in tracer_slots(root)]
         if left:
             raise TypeError(f"{len(left)} traced value(s) left in the guide")
+        if not _latent_order_kept(guide):
+            raise ValueError("the latent vector would be laid out in another order")
         return state
     except Exception as err:  # noqa: BLE001  (NumPyro's own init is the fallback)
         log.info("compiled init not possible (%s: %s); initialising eagerly",
