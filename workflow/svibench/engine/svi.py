@@ -114,28 +114,24 @@ _OPAQUE = (str, bytes, int, float, complex, bool, type, types.ModuleType, np.nda
 def tracer_slots(root, depth: int = 10) -> list:
     """Where JAX tracers sit in ``root`` (containers, partials, closures, object
     attributes, ``depth`` levels down): (kind, holder, key) as in ``_children``."""
+    import jax
     from jax.core import Tracer
 
+    opaque = _OPAQUE + (jax.Array,)  # concrete arrays: nothing traced inside
     slots, seen = [], set()
 
     def walk(obj, depth):
-        if depth == 0 or id(obj) in seen or isinstance(obj, _OPAQUE):
+        if depth == 0 or id(obj) in seen or isinstance(obj, opaque):
             return
         seen.add(id(obj))
         for kind, holder, key, child in _children(obj):
             if isinstance(child, Tracer):
                 slots.append((kind, holder, key))
-            elif not hasattr(child, "__jax_array__") and not _is_array(child):
+            else:
                 walk(child, depth - 1)
 
     walk(root, depth)
     return slots
-
-
-def _is_array(x) -> bool:
-    import jax
-
-    return isinstance(x, jax.Array)
 
 
 def _get(slot):
