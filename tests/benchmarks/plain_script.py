@@ -16,7 +16,10 @@ by default on a CPU, one after the other, unless ``--host-devices N``
 (``numpyro.set_host_device_count``) lets them run in parallel.
 
     python tests/benchmarks/plain_script.py [--config config/seed.yaml] [--only linreg]
-        [--scale 0.1] [--data-dir DIR] [--out DIR] [--host-devices 1]
+        [--scale 0.1] [--data-dir DIR] [--out DIR] [--host-devices 1] [--seed-offset 0]
+
+``--seed-offset S`` adds S to every fit seed: ``bench_seed.py --accuracy`` runs it
+again (untimed) with other seeds for the fit-to-fit spread of each method.
 """
 
 from __future__ import annotations
@@ -120,6 +123,7 @@ def main(argv=None):
     p.add_argument("--out", default=str(ROOT / "results" / "bench" / "plain"))
     p.add_argument("--host-devices", type=int, default=1,
                    help="numpyro.set_host_device_count(N): N > 1 runs NUTS chains in parallel")
+    p.add_argument("--seed-offset", type=int, default=0, help="added to every fit seed")
     args = p.parse_args(argv)
 
     t_start = time.perf_counter()
@@ -144,6 +148,7 @@ def main(argv=None):
     rows = []
     t_ready = time.perf_counter()
     for model, dataset, method, o in fits_of(cfg):
+        o = {**o, "seed": o["seed"] + args.seed_offset}
         csv = data_dir / "data" / model / f"{dataset}.csv"
         meta = data_dir / "data" / model / f"{dataset}.json"
         if not csv.exists():
@@ -172,6 +177,7 @@ def main(argv=None):
     summary = {"total_seconds": total, "setup_seconds": t_ready - t_start,
                "fits": [{k: r[k] for k in ("model", "dataset", "method", "seconds", "finite")}
                         for r in rows], "host_devices": args.host_devices,
+               "seed_offset": args.seed_offset,
                "config": args.config, "only": args.only, "scale": args.scale}
     write_json(out_root / "summary.json", summary)
     print(f"plain script: {len(rows)} fits, {total:.1f} s in all")

@@ -131,6 +131,39 @@ def test_plain_script_subset_scales_budgets(bench_path):
     validate(cfg)  # still a valid study
 
 
+def test_seed_bench_judges_accuracy_on_medians_over_fit_seeds(bench_path):
+    from bench_seed import less_accurate
+
+    inf = float("inf")
+    # One seed a side: the single-run comparison, within the floor or not.
+    assert not less_accurate([0.65], [0.63], floor=0.04)
+    assert less_accurate([1.30], [0.63], floor=0.04)
+    # One unlucky run among three is the fit's noise, not the workflow's doing...
+    assert not less_accurate([1.30, 0.60, 0.66], [0.63, 0.90, 0.62], floor=0.04)
+    # ...a workflow that is off on most seeds is worse.
+    assert less_accurate([1.30, 1.10, 0.70], [0.63, 0.90, 0.62], floor=0.04)
+    # A diverged fit counts as the worst value; both sides diverging is no difference.
+    assert less_accurate([inf, inf, 0.6], [0.6, 0.7, inf], floor=0.04)
+    assert not less_accurate([inf, 0.6, 0.7], [0.6, 0.7, inf], floor=0.04)
+    assert not less_accurate([inf], [inf], floor=0.04)
+
+
+def test_refit_plan_moves_every_fit_seed(tmp_path, bench_path):
+    import json
+
+    from refit_seeds import refit_plan
+
+    for method, seed in (("nuts", 2), ("auto_dais", 1)):
+        folder = tmp_path / "results" / "fits" / "hier" / "first" / method
+        folder.mkdir(parents=True)
+        (folder / "fit.json").write_text(json.dumps(
+            {"model": "hier", "dataset": "first", "method": method,
+             "options": {"seed": seed, "max_steps": 10}}))
+    plan = refit_plan(tmp_path, 3)
+    assert [(f["method"], f["options"]["seed"]) for f in plan] == [("auto_dais", 4), ("nuts", 5)]
+    assert plan[0]["options"]["max_steps"] == 10
+
+
 def test_a_diverged_fit_keeps_exactly_the_state_before_its_first_bad_step():
     """The engine runs a chunk unguarded and recomputes the last finite state: it is the
     state of a fit that stopped one step earlier, bit for bit."""
