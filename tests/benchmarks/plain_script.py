@@ -157,18 +157,32 @@ def main(argv=None):
         model_fn = bound_model(model, static)
         m = get_method(method)
         sites = latent_sites(model_fn, arrays)  # names of the columns written (not timed)
+        folder = out_root / model / dataset / method
+        (folder / "draws.parquet").unlink(missing_ok=True)
+        info = {"model": model, "dataset": dataset, "method": method, "kind": m.kind,
+                "options": o}
         t0 = time.perf_counter()
-        if m.kind == "nuts":
-            samples, extra = plain_nuts(model_fn, arrays, o)
-        else:
-            samples, extra = plain_svi(m, model_fn, arrays, o, sites)
+        try:
+            if m.kind == "nuts":
+                samples, extra = plain_nuts(model_fn, arrays, o)
+            else:
+                samples, extra = plain_svi(m, model_fn, arrays, o, sites)
+        except Exception as err:  # noqa: BLE001
+            # A fit that went non-finite can fail NumPyro's argument checks when its
+            # draws are made (AutoDAIS: "Normal distribution got invalid loc
+            # parameter"): recorded as failed, and the script goes on to the next fit.
+            info.update(seconds=time.perf_counter() - t0, finite=False, status="failed",
+                        error=f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
+            write_json(folder / "fit.json", info)
+            rows.append(info)
+            print(f"{model}/{dataset}/{method}: {info['seconds']:.1f} s, failed ({info['error']})",
+                  flush=True)
+            continue
         seconds = time.perf_counter() - t0
         draws = flatten(samples, sites)
         finite = bool(draws.notna().all().all()) and bool(abs(draws.to_numpy()).max() < float("inf"))
-        folder = out_root / model / dataset / method
         write_parquet(folder / "draws.parquet", draws)
-        info = {"model": model, "dataset": dataset, "method": method, "kind": m.kind,
-                "seconds": seconds, "finite": finite, "options": o, **extra}
+        info.update(seconds=seconds, finite=finite, **extra)
         write_json(folder / "fit.json", info)
         rows.append(info)
         print(f"{model}/{dataset}/{method}: {seconds:.1f} s{'' if finite else ' (non-finite draws)'}",

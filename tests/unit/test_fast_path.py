@@ -140,12 +140,30 @@ def test_seed_bench_judges_accuracy_on_medians_over_fit_seeds(bench_path):
     assert less_accurate([1.30], [0.63], floor=0.04)
     # One unlucky run among three is the fit's noise, not the workflow's doing...
     assert not less_accurate([1.30, 0.60, 0.66], [0.63, 0.90, 0.62], floor=0.04)
-    # ...a workflow that is off on most seeds is worse.
-    assert less_accurate([1.30, 1.10, 0.70], [0.63, 0.90, 0.62], floor=0.04)
+    # ...a workflow that is off on every seed is worse...
+    assert less_accurate([1.30, 1.25, 1.20], [0.63, 0.65, 0.62], floor=0.04)
+    # ...but not when the fits scatter as widely as the gap (coin's Normal guide, stopped
+    # at convergence vs its full budget, seeds 1-3)
+    assert not less_accurate([0.0075, 0.101, 0.122], [0.010, 0.038, 0.086], floor=0.02)
     # A diverged fit counts as the worst value; both sides diverging is no difference.
     assert less_accurate([inf, inf, 0.6], [0.6, 0.7, inf], floor=0.04)
     assert not less_accurate([inf, 0.6, 0.7], [0.6, 0.7, inf], floor=0.04)
     assert not less_accurate([inf], [inf], floor=0.04)
+
+
+def test_tolerance_grows_with_the_spread_over_seeds(bench_path):
+    import math
+
+    from bench_seed import tolerance
+
+    assert tolerance([0.5], [0.4], floor=0.04) == 0.04  # one seed a side: the floor
+    assert tolerance([0.5, 0.5], [0.4, 0.4], floor=0.04) == 0.04  # no spread
+    # pooled sd 0.1 (dof 2), n = 2 a side: 2 * 0.1 * sqrt(pi / 2 * (1/2 + 1/2))
+    t = tolerance([0.4, 0.6], [0.3, 0.5], floor=0.04)
+    assert t == pytest.approx(0.04 + 2 * math.sqrt(0.04 / 2) * math.sqrt(math.pi / 2))
+    # a diverged fit (inf) adds no spread: it moves the median
+    assert tolerance([0.4, 0.6, float("inf")], [0.3, 0.5], floor=0.04) == pytest.approx(
+        0.04 + 2 * math.sqrt(0.04 / 2) * math.sqrt(math.pi / 2 * (1 / 3 + 1 / 2)))
 
 
 def test_refit_plan_moves_every_fit_seed(tmp_path, bench_path):

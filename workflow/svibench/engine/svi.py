@@ -13,6 +13,7 @@ import logging
 import math
 import time
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -167,18 +168,30 @@ def _latent_order_kept(guide) -> bool:
     return list(guide._init_locs) == model_order
 
 
-def _would_reorder(guide, model, data: dict) -> bool:
-    """Whether setting ``guide`` up under ``jit`` would break ``_latent_order_kept``:
-    an ``AutoContinuous`` guide not yet set up, on a model whose latent site names are
-    not sorted in model order."""
-    from numpyro.infer.autoguide import AutoContinuous
+@contextmanager
+def _init_locs_in_model_order():
+    """While it is active, every guide set up keeps its initial locations in the
+    model's site order, as NumPyro's eager init has them (``_latent_order_kept``).
 
-    from .draws import latent_sites
+    Under ``jit`` NumPyro's ``find_valid_initial_params`` returns them sorted by name
+    (they pass through a ``while_loop`` carry); ``AutoContinuous`` ravels them right
+    after ``AutoGuide._setup_prototype`` sets them, so the order is restored there,
+    for the duration of one traced ``SVI.init``."""
+    from numpyro.infer.autoguide import AutoGuide
 
-    if not isinstance(guide, AutoContinuous) or guide.prototype_trace is not None:
-        return False
-    names = list(latent_sites(model, data))
-    return names != sorted(names)
+    original = AutoGuide._setup_prototype
+
+    def setup(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        locs, trace = self._init_locs, self.prototype_trace
+        order = [n for n in trace if n in locs] + [n for n in locs if n not in trace]
+        self._init_locs = {n: locs[n] for n in order}
+
+    AutoGuide._setup_prototype = setup
+    try:
+        yield
+    finally:
+        AutoGuide._setup_prototype = original
 
 
 def compiled_init(svi, key, data: dict, init_params=None):
@@ -189,20 +202,16 @@ def compiled_init(svi, key, data: dict, init_params=None):
     AutoMultivariateNormal job from an empty cache, 1.8 s loading them from a warm
     one); one program takes ~1 s. The guide's set-up runs inside the trace, so what
     it keeps (prototype trace, initial locations, seeded helpers) holds tracers: the
-    program returns them and they are put back concrete. Where that is not possible
-    (a tracer in a tuple), or where an ``AutoContinuous`` guide would lay its latent
-    vector out in another order than the eager init (``_latent_order_kept``: any model
-    with more than one latent site whose names are not in model order), the guide is
-    reset and NumPyro initialises it eagerly. Otherwise the start is the eager one up
-    to rounding (checked in tests/unit/test_engine.py).
+    program returns them and they are put back concrete. An ``AutoContinuous`` guide
+    keeps the eager init's layout of its latent vector (``_init_locs_in_model_order``).
+    Where putting the values back is not possible (a tracer in a tuple), or the layout
+    still differs (``_latent_order_kept``), the guide is reset and NumPyro initialises
+    it eagerly. Otherwise the start is the eager one up to rounding (checked in
+    tests/unit/test_engine.py).
     """
     import jax
 
     guide = svi.guide
-    if _would_reorder(guide, svi.model, data):  # known before compiling anything
-        log.info("compiled init not possible (the latent vector would be laid out in "
-                 "another order); initialising eagerly")
-        return svi.init(key, init_params=init_params, **data)
     before = dict(getattr(guide, "__dict__", {}))
     roots = (getattr(guide, "__dict__", {}), svi.__dict__)
     box = {}
@@ -215,7 +224,8 @@ def compiled_init(svi, key, data: dict, init_params=None):
         return state, [_get(s) for s in box["slots"]]
 
     try:
-        state, values = jax.jit(init)(key)
+        with _init_locs_in_model_order():
+            state, values = jax.jit(init)(key)
         for slot, value in zip(box["slots"], values):
             _put(slot, value)
         left = [s for root in roots for s in tracer_slots(root)]
