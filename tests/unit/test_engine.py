@@ -191,3 +191,26 @@ def test_compiled_init_falls_back_to_numpyro_where_a_tracer_cannot_be_put_back(c
     assert "compiled init not possible (TypeError: a traced value sits in a tuple)" in caplog.text
     assert float(svi.get_params(state)["loc"]) == 0.5
     assert float(guide.kept[0]) == 1.0  # concrete: NumPyro's eager init ran
+
+
+def test_dispatching_the_next_chunk_early_changes_no_result(monkeypatch):
+    """Short chunks are dispatched one ahead (engine.svi.SPECULATE_BELOW_S); a fit that
+    stops at convergence drops that chunk: the same steps, losses and params as a fit
+    that waits for every chunk."""
+    import jax
+
+    from svibench.engine import svi as E
+
+    model, arrays = problem("linreg")
+    fits = []
+    for below in (0.0, 60.0):  # never / always one ahead
+        monkeypatch.setattr(E, "SPECULATE_BELOW_S", below)
+        guide = get_method("auto_diagonal").build(model)
+        fits.append(run_svi(model, guide, arrays, max_steps=20000, lr=0.01, chunk=50, seed=3,
+                            stop_at_convergence=True))
+    a, b = fits
+    assert a.converged_at is not None and a.steps_run < 20000  # it stopped early
+    assert (a.steps_run, a.converged_at) == (b.steps_run, b.converged_at)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    for x, y in zip(jax.tree_util.tree_leaves(a.params), jax.tree_util.tree_leaves(b.params)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
