@@ -61,7 +61,8 @@ def targets(cfg: dict, kind: str) -> list[str]:
     return out
 
 
-JUDGED = ("mean_err", "swd")
+METRICS = ("mean_err", "swd", "energy")  # scored for every fit
+JUDGED = ("mean_err", "swd")  # the verdict's (see score_all)
 
 
 def tolerance(wf: list[float], plain: list[float], floor: float, z: float = 2.0) -> float:
@@ -117,10 +118,10 @@ def fit_metrics(folder: Path, ref, chains: int) -> dict:
         ok = bool(draws.notna().all().all()) and bool(abs(draws.to_numpy()).max() < float("inf"))
     if not ok:
         return {"status": status if status != "ok" else "non-finite",
-                **{k: float("inf") for k in ("mean_err", "swd", "energy")}}
+                **{k: float("inf") for k in METRICS}}
     s = M.score(draws, ref, columns=list(ref.columns), chains=chains)
-    return {"status": "ok", **{k: s[k]["value"] for k in ("mean_err", "swd", "energy")},
-            **{f"floor_{k}": s[k]["floor"] for k in ("mean_err", "swd", "energy")}}
+    return {"status": "ok", **{k: s[k]["value"] for k in METRICS},
+            **{f"floor_{k}": s[k]["floor"] for k in METRICS}}
 
 
 def score_all(work: Path, cfg: dict, offsets=()) -> list[dict]:
@@ -149,15 +150,16 @@ def score_all(work: Path, cfg: dict, offsets=()) -> list[dict]:
                     timed = fits[0]
                     if timed["status"] != "ok":
                         row[f"{who}_status"] = timed["status"]
-                    for k in ("mean_err", "swd", "energy"):
+                    for k in METRICS:
                         # None stands for a diverged fit's inf in the stored JSON
                         row[f"{who}_{k}"] = finite(timed[k])
                         row[f"{who}_{k}_med"] = finite(np.median([f[k] for f in fits]))
                         row[f"{who}_{k}_seeds"] = [finite(f[k]) for f in fits]
-                        floors = [f[f"floor_{k}"] for f in fits if f"floor_{k}" in f]
-                        if floors and row.get(f"floor_{k}") is None:
-                            row[f"floor_{k}"] = floors[0]  # the reference's: same for all
                     row[f"{who}_diverged"] = sum(f["status"] != "ok" for f in fits)
+                # the floor is the reference's (half against half): the same for every fit
+                scored = [f for fits in values.values() for f in fits if f["status"] == "ok"]
+                for k in METRICS:
+                    row[f"floor_{k}"] = scored[0][f"floor_{k}"] if scored else None
                 # Judged on mean_err and swd, distances whose floor (reference half
                 # against half) is a positive noise level. The energy distance is an
                 # unbiased estimate: its floor is ~0 and often negative, so it is no noise
@@ -222,7 +224,7 @@ def rescore(work: Path, cfg: dict, fit_seeds: int) -> None:
             if "accuracy" in row:
                 row["accuracy"] = acc
         saved.setdefault("settings", {})["fit_seeds"] = fit_seeds
-        stored.write_text(json.dumps(saved, indent=1))
+        stored.write_text(json.dumps(saved, indent=2, default=str))  # as C.save writes it
         print(f"updated {stored}")
 
 

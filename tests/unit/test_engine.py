@@ -37,14 +37,13 @@ def test_every_guide_builds_and_takes_steps(model_name, method, caplog):
     # not in model order); nothing traced left behind
     from numpyro.infer.autoguide import AutoContinuous
 
-    names = list(latent_sites(model, arrays))
+    sites = latent_sites(model, arrays)
     assert "compiled init not possible" not in caplog.text, caplog.text
     assert tracer_slots(getattr(guide, "__dict__", {})) == []
     if isinstance(guide, AutoContinuous):  # the eager init's layout: the model's order
-        assert list(guide._init_locs) == names
+        assert list(guide._init_locs) == list(sites)
     assert fit.steps_run == 7 and fit.losses.shape == (7,)
     assert fit.status == "ok" and np.isfinite(fit.losses).all()
-    sites = latent_sites(model, arrays)
     draws = guide_draws(model, guide, fit.params, arrays, 50, 0, sites)
     assert draws.shape[0] == 50 and np.isfinite(draws.to_numpy()).all()
     assert flatten_params(fit.params)
