@@ -130,3 +130,30 @@ def test_only_the_fits_may_ask_for_a_gpu(key):
         validate(cfg)
     cfg["resources"] = {key: {"gpu": 0}, "fit_svi": {"gpu": 2}}
     validate(cfg)
+
+
+POOL = ("import os\n"
+        "before = sorted(os.sched_getaffinity(0))\n"
+        "from svibench.runtime import configure_jax\n"
+        "configure_jax(threads={threads})\n"
+        "import jax, jax.numpy as jnp\n"
+        "jax.jit(lambda x: x @ x)(jnp.ones((64, 64))).block_until_ready()\n"
+        "pool = [t for t in os.listdir('/proc/self/task')\n"
+        "        if open(f'/proc/self/task/{{t}}/comm').read().startswith('tf_XLAEigen')]\n"
+        "spread = {{tuple(sorted(os.sched_getaffinity(int(t)))) for t in os.listdir('/proc/self/task')}}\n"
+        "print(len(pool), before == sorted(os.sched_getaffinity(0)), spread == {{tuple(before)}})\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs CPU affinity and 2 CPUs")
+def test_a_job_gets_a_cpu_thread_pool_of_its_threads_and_keeps_every_cpu():
+    """XLA's pool is sized to the job's threads (a compiled loop does not hop between
+    pool threads), yet every thread of the job may still run on any of its CPUs.
+    (The pool's threads are named tf_XLAEigen in the pinned jaxlib.)"""
+    out = job(POOL.format(threads=1))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "True", "True"]
+    n = len(os.sched_getaffinity(0))
+    out = job(POOL.format(threads=n))  # as many as it has CPUs: one pool thread for each
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(n), "True", "True"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import contextmanager
 
 
 # jax/jaxlib are pinned (pyproject.toml): XLA aborts on a flag it does not know, so
@@ -32,6 +33,35 @@ def xla_flags(current: str, threads: int) -> str:
     named = {f.split("=", 1)[0] for f in flags}
     flags += [f for f in DEFAULT_XLA_FLAGS if f.split("=", 1)[0] not in named]
     return " ".join(flags + [f"--xla_force_host_platform_device_count={threads}"])
+
+
+@contextmanager
+def cpus_while_starting(threads: int):
+    """While active, the process may run on only ``threads`` of its CPUs; afterwards
+    every thread it has may run on all of them again.
+
+    XLA's CPU client sizes its thread pool to the CPUs the process may use when the
+    client starts. A compiled loop then hands its work from one pool thread to the
+    next, and on a VM every hand-off across cores is a wake-up: a one-thread SVI fit
+    on 2 CPUs ran its steps 1.6x slower with a pool of 2 than of 1 (issue 6). Started
+    inside this, the pool has ``threads`` threads, enough for ``threads`` parallel
+    NUTS chains, and the OS still places them on any CPU. A no-op where the process
+    has no more CPUs than that, or the OS has no CPU affinity (macOS).
+    """
+    get, put = getattr(os, "sched_getaffinity", None), getattr(os, "sched_setaffinity", None)
+    allowed = get(0) if get and put else set()
+    if len(allowed) <= threads:
+        yield
+        return
+    put(0, sorted(allowed)[:threads])
+    try:
+        yield
+    finally:
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                put(int(tid), allowed)
+            except OSError:  # a thread that has ended since
+                pass
 
 
 class GPUUnavailable(RuntimeError):
@@ -56,6 +86,8 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
         os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     import jax  # noqa: E402  (deliberately after the environment is set)
 
+    with cpus_while_starting(threads):
+        jax.devices("cpu")  # starts the CPU client (its thread pool): see cpus_while_starting
     if platform == "cuda":
         try:
             jax.devices("gpu")
