@@ -192,24 +192,87 @@ def test_compiled_init_falls_back_to_numpyro_where_a_tracer_cannot_be_put_back(c
     assert float(guide.kept[0]) == 1.0  # concrete: NumPyro's eager init ran
 
 
-def test_dispatching_the_next_chunk_early_changes_no_result(monkeypatch):
-    """Short chunks are dispatched one ahead (engine.svi.SPECULATE_BELOW_S); a fit that
-    stops at convergence drops that chunk: the same steps, losses and params as a fit
-    that waits for every chunk."""
-    import jax
-
+def _fit_both_ways(monkeypatch, model, arrays, method, **kwargs):
+    """The same fit run one chunk per call, each read before the next is dispatched,
+    and GROUP_MAX chunks per call, each dispatched before the last is read."""
     from svibench.engine import svi as E
 
-    model, arrays = problem("linreg")
     fits = []
-    for below in (0.0, 60.0):  # never / always one ahead
-        monkeypatch.setattr(E, "SPECULATE_BELOW_S", below)
-        guide = get_method("auto_diagonal").build(model)
-        fits.append(run_svi(model, guide, arrays, max_steps=20000, lr=0.01, chunk=50, seed=3,
-                            stop_at_convergence=True))
-    a, b = fits
-    assert a.converged_at is not None and a.steps_run < 20000  # it stopped early
-    assert (a.steps_run, a.converged_at) == (b.steps_run, b.converged_at)
+    for seconds in (0.0, 60.0):  # never / always one ahead, 1 / GROUP_MAX chunks a call
+        monkeypatch.setattr(E, "SPECULATE_BELOW_S", seconds)
+        monkeypatch.setattr(E, "CALL_TARGET_S", seconds)
+        guide = get_method(method).build(model)
+        fits.append(run_svi(model, guide, arrays, **kwargs))
+    return fits
+
+
+def _same_fit(a, b):
+    import jax
+
+    assert (a.steps_run, a.converged_at, a.diverged_at, a.status) == \
+        (b.steps_run, b.converged_at, b.diverged_at, b.status)
     np.testing.assert_array_equal(a.losses, b.losses)
     for x, y in zip(jax.tree_util.tree_leaves(a.params), jax.tree_util.tree_leaves(b.params)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_how_chunks_are_spread_over_calls_changes_no_result(monkeypatch):
+    """Chunks grouped into one call (engine.svi.GROUP_MAX) and dispatched one call
+    ahead (SPECULATE_BELOW_S): a fit that stops at convergence inside a call takes its
+    state from a rerun of that call's first chunks, and drops the call dispatched
+    ahead: the same steps, losses and params as a fit that runs a chunk per call."""
+    from svibench.engine.svi import GROUP_MAX
+
+    model, arrays = problem("linreg")
+    a, b = _fit_both_ways(monkeypatch, model, arrays, "auto_diagonal", max_steps=20000,
+                          lr=0.01, chunk=50, seed=3, stop_at_convergence=True)
+    assert a.converged_at is not None and a.steps_run < 20000  # it stopped early,
+    assert a.steps_run % (50 * GROUP_MAX)  # inside a call of GROUP_MAX chunks
+    _same_fit(a, b)
+
+
+def test_a_fit_diverging_inside_a_call_of_many_chunks_stops_as_with_one(monkeypatch):
+    model, arrays = problem("hier", groups=3)
+    a, b = _fit_both_ways(monkeypatch, model, arrays, "auto_normal", max_steps=2000,
+                          lr=2.0, chunk=10)  # diverges after ~1650 steps
+    assert a.status == "diverged" and a.steps_run > 170 and a.steps_run % 10  # inside a call
+    _same_fit(a, b)
+    # what it keeps is the state after its last finite step
+    c = run_svi(model, get_method("auto_normal").build(model), arrays,
+                max_steps=a.steps_run - 1, lr=2.0, chunk=10)
+    assert c.status == "ok"
+    np.testing.assert_array_equal(c.losses, a.losses[:-1])
+    for x, y in zip(flatten_params(a.params).values(), flatten_params(c.params).values()):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("method", ["auto_normal", "auto_iaf"])
+def test_a_chunk_takes_numpyros_svi_update_steps(method):
+    """chunk_runner hashes SVI.update's chain of keys ahead of the steps
+    (engine.svi._step_keys): the same keys, losses and states as NumPyro's update."""
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer import SVI
+    from numpyro.optim import Adam
+
+    from svibench.engine.svi import chunk_runner, make_elbo
+
+    model, arrays = problem("hier", groups=3)
+    m = get_method(method)
+    svi = SVI(model, m.build(model, **m.defaults), Adam(0.01), make_elbo(m.elbo, 2))
+    state = svi.init(jax.random.PRNGKey(1), **arrays)
+
+    def numpyro_steps(state, n, data):
+        def body(i, carry):
+            state, losses = carry
+            state, loss = svi.update(state, **data)
+            return state, losses.at[i].set(loss)
+        return jax.lax.fori_loop(0, n, body, (state, jnp.full((9,), jnp.nan)))
+
+    ours, losses, finite = chunk_runner(svi, 9)(state, 7, arrays)
+    theirs, their_losses = jax.jit(numpyro_steps)(state, 7, arrays)
+    np.testing.assert_array_equal(ours.rng_key, theirs.rng_key)
+    assert finite[:7].all() and np.isnan(losses[7:]).all()
+    np.testing.assert_allclose(losses[:7], their_losses[:7], rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(ours.optim_state), jax.tree.leaves(theirs.optim_state)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)

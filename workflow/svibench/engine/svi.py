@@ -1,10 +1,12 @@
 """Chunked-scan SVI.
 
-One jitted ``lax.scan`` runs ``chunk`` steps of ``svi.update`` with the data passed
-as *arguments* (so one compiled program serves any data of the same shapes); Python
-loops over chunks to log progress and check for divergence. A step whose loss or
-parameters are non-finite is not applied: the state stays at the last finite step,
-the fit stops with ``status = "diverged"`` and the loss trace ends with that step.
+One compiled loop runs steps of ``svi.update`` with the data passed as *arguments*
+(so one program serves any data of the same shapes); Python checks each ``chunk``
+of steps for divergence and convergence and logs progress. A call of the program
+runs several chunks when they are short (``GROUP_MAX``); no result depends on how
+many. A step whose loss or parameters are non-finite is not applied: the state
+stays at the last finite step, the fit stops with ``status = "diverged"`` and the
+loss trace ends with that step.
 """
 
 from __future__ import annotations
@@ -52,12 +54,45 @@ def _all_finite(tree):
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
 
 
+def _step_keys(key, n: int, chunk: int):
+    """``(key after n steps, keys (chunk, ...))``: the keys ``SVI.update`` would use.
+
+    ``SVI.update`` splits the state's key into the next state's key and the step's
+    key, step after step. The same chain is walked here in a loop of its own, before
+    the steps: the numbers are the same, and the steps' loop is ~2-5 % faster without
+    the key hashing in it (issue 6). Entries ``>= n`` are unused.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def body(i, carry):
+        key, keys = carry
+        key, step_key = jax.random.split(key)
+        return key, keys.at[i].set(step_key)
+
+    return jax.lax.fori_loop(0, n, body, (key, jnp.zeros((chunk,) + key.shape, key.dtype)))
+
+
+def svi_step(svi, state, step_key, data: dict):
+    """``SVI.update(state, **data)`` given the step's key: ``(state, loss)``, with the
+    state's own key left as it is (``_step_keys`` advances it)."""
+    from numpyro.infer.svi import _make_loss_fn
+
+    loss_fn = _make_loss_fn(svi.loss, step_key, svi.constrain_fn, svi.model, svi.guide, (),
+                            data, svi.static_kwargs, mutable_state=state.mutable_state)
+    (loss, mutable_state), optim_state = svi.optim.eval_and_update(loss_fn, state.optim_state)
+    return state._replace(optim_state=optim_state, mutable_state=mutable_state), loss
+
+
 def chunk_runner(svi, chunk: int):
     """``run(state, n_left, data) -> (state, losses (chunk,), finite (chunk,))``.
 
-    Runs steps ``0 .. n_left - 1`` (a loop with a traced trip count, so one compiled
-    program serves the last, shorter chunk too). ``finite[i]``: the loss of step ``i``
-    and the parameters it produced are finite; entries ``>= n_left`` are unused.
+    Runs steps ``0 .. n_left - 1`` (``n_left <= chunk``) of ``svi.update`` (a loop
+    with a traced trip count, so one compiled program runs any number of steps and
+    the same step gives the same numbers whatever ``n_left``), with the same keys
+    and so the same numbers (``_step_keys``; tests/unit/test_engine.py compares them
+    bit for bit). ``finite[i]``: the loss of step ``i`` and the parameters it produced
+    are finite; entries ``>= n_left`` are unused.
 
     No per-step guard: selecting the old state when a step goes non-finite made every
     step wait for a reduction over the whole new state, ~2.5x slower per step (issue
@@ -69,14 +104,17 @@ def chunk_runner(svi, chunk: int):
     import jax.numpy as jnp
 
     def run(state, n_left, data):
+        key, keys = _step_keys(state.rng_key, n_left, chunk)
+
         def body(i, carry):
             state, losses, finite = carry
-            state, loss = svi.update(state, **data)
+            state, loss = svi_step(svi, state, keys[i], data)
             ok = jnp.isfinite(loss) & _all_finite(state.optim_state)
             return state, losses.at[i].set(loss), finite.at[i].set(ok)
 
         init = (state, jnp.full((chunk,), jnp.nan), jnp.zeros((chunk,), dtype=bool))
-        return jax.lax.fori_loop(0, n_left, body, init)
+        state, losses, finite = jax.lax.fori_loop(0, n_left, body, init)
+        return state._replace(rng_key=key), losses, finite
 
     return jax.jit(run)
 
@@ -243,8 +281,20 @@ def compiled_init(svi, key, data: dict, init_params=None):
         return svi.init(key, init_params=init_params, **data)
 
 
-# A chunk shorter than this (seconds) has the next one dispatched before it is read:
-# at most this much work is thrown away when a fit stops.
+# How the engine spreads a fit's chunks over calls of its compiled program. None of
+# these changes a result (tests/unit/test_engine.py): every chunk is checked for
+# divergence and convergence as if it ran alone, and a fit that stops inside a call
+# takes its state from a rerun of that call's first chunks (the same program, so the
+# same numbers).
+# - A call runs up to GROUP_MAX chunks, as many as take about CALL_TARGET_S by the
+#   last call's speed: each call costs ~0.3 ms however short (its ~30 buffers in and
+#   out), 10 % of a 200-step chunk of linreg.
+# - After a call shorter than SPECULATE_BELOW_S the next one is dispatched before the
+#   one after it is read, so that the host's work (reading, the convergence check, the
+#   next dispatch) overlaps the steps; at most that much work (or, after the first
+#   call, one chunk) is thrown away when a fit stops.
+GROUP_MAX = 16
+CALL_TARGET_S = 0.05
 SPECULATE_BELOW_S = 0.25
 
 
@@ -270,47 +320,55 @@ def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: i
     svi = SVI(model, guide, Adam(lr), make_elbo(elbo, particles))
     state = compiled_init(svi, jax.random.PRNGKey(seed), data, init_params)
     chunk = max(1, min(int(chunk), int(max_steps)))
-    runner = chunk_runner(svi, chunk).lower(state, chunk, data).compile()
+    runner = chunk_runner(svi, chunk * GROUP_MAX).lower(state, chunk, data).compile()
+    jax.block_until_ready(runner(state, 0, data))  # a program's first call sets it up (~2 ms)
     t_compiled = time.perf_counter()
     compile_s = t_compiled - t_start
 
     losses, done, status, diverged_at = [], 0, "ok", None
-    n_chunks = math.ceil(max_steps / chunk)
-    pending, quick, t_ready = None, False, time.perf_counter()
-    for c in range(n_chunks):
-        n_left = min(chunk, max_steps - done)
+    # The first call's speed is not known before it is read: the second goes out
+    # ahead anyway (a fit that stops in its first chunk throws one chunk away).
+    per_call, pending, quick, stopped = 1, None, True, False
+    t_ready = time.perf_counter()
+    while done < max_steps and not stopped:
         start = state
-        state, chunk_losses, finite = pending or runner(state, n_left, data)
-        # Short chunks: the next one is dispatched before this one is read, so that
-        # the host's work (reading, the convergence check, the next dispatch: ~0.4 ms a
-        # chunk, 6-10 % of a 200-step chunk of a small model) overlaps the steps. Its
-        # result is dropped if the fit stops here; results never depend on it.
-        n_next = min(chunk, max_steps - done - n_left)
-        pending = runner(state, n_next, data) if n_next and quick else None
-        chunk_losses = np.asarray(jax.block_until_ready(chunk_losses))[:n_left]
-        quick, t_ready = time.perf_counter() - t_ready < SPECULATE_BELOW_S, time.perf_counter()
-        finite = np.asarray(finite)[:n_left]
-        if not finite.all():
-            # Step `first` (its loss, or the params it made) is the first non-finite
-            # one: it is not applied. The trace ends with it; the state is the one
-            # before it, recomputed from the chunk's start.
-            first = int(np.argmin(finite))
-            state = runner(start, first, data)[0] if first else start
-            losses.append(chunk_losses[:first + 1])
-            done += first + 1
-            status, diverged_at = "diverged", done
-            log.warning("non-finite loss or params at step %d: stopping (status diverged)", done)
-            break
-        losses.append(chunk_losses)
-        done += n_left
-        log.info("step %d/%d  mean loss of chunk %.4f  (%.1f s)", done, max_steps,
-                 float(np.mean(chunk_losses)), time.perf_counter() - t_compiled)
-        if converged_at is None:
-            converged_at = convergence_step(np.concatenate(losses), **conv)
-            if converged_at is not None:
-                log.info("converged at step %d", converged_at)
-                if stop_at_convergence:
-                    break
+        if pending is None:
+            n_call = min(per_call * chunk, max_steps - done)
+            pending = (n_call, runner(state, n_call, data))
+        n_call, (state, call_losses, finite) = pending
+        n_next = min(per_call * chunk, max_steps - done - n_call)
+        pending = (n_next, runner(state, n_next, data)) if n_next and quick else None
+        call_losses = np.asarray(jax.block_until_ready(call_losses))[:n_call]
+        took, t_ready = time.perf_counter() - t_ready, time.perf_counter()
+        quick = took < SPECULATE_BELOW_S
+        per_call = min(GROUP_MAX, max(1, int(CALL_TARGET_S * n_call / (took * chunk))))
+        finite = np.asarray(finite)[:n_call]
+        for lo in range(0, n_call, chunk):
+            piece, ok = call_losses[lo:lo + chunk], finite[lo:lo + chunk]
+            if not ok.all():
+                # Step `first` (its loss, or the params it made) is the first non-finite
+                # one: it is not applied. The trace ends with it; the state is the one
+                # before it, recomputed from the call's start.
+                first = lo + int(np.argmin(ok))
+                state = runner(start, first, data)[0] if first else start
+                losses.append(piece[:first - lo + 1])
+                done += first - lo + 1
+                status, diverged_at, stopped = "diverged", done, True
+                log.warning("non-finite loss or params at step %d: stopping (status diverged)", done)
+                break
+            losses.append(piece)
+            done += len(piece)
+            log.info("step %d/%d  mean loss of chunk %.4f  (%.1f s)", done, max_steps,
+                     float(np.mean(piece)), time.perf_counter() - t_compiled)
+            if converged_at is None:
+                converged_at = convergence_step(np.concatenate(losses), **conv)
+                if converged_at is not None:
+                    log.info("converged at step %d", converged_at)
+                    if stop_at_convergence:
+                        if lo + len(piece) < n_call:  # the state at this chunk's end
+                            state = runner(start, lo + len(piece), data)[0]
+                        stopped = True
+                        break
     params = jax.block_until_ready(svi.get_params(state))
     t_end = time.perf_counter()
     return SVIFit(params=params, losses=np.concatenate(losses) if losses else np.zeros(0),
