@@ -12,7 +12,6 @@ loss trace ends with that step.
 from __future__ import annotations
 
 import logging
-import math
 import time
 import types
 from contextlib import contextmanager
