@@ -32,7 +32,7 @@ def write_fit(d, name, draws, status="ok", kind="svi", **extra):
 
 
 def run(d, ref, files, name):
-    out = {"metrics": d / f"{name}.metrics.json", "mocks": d / f"{name}.mocks.parquet"}
+    out = {"metrics": d / f"{name}.metrics.json"}
     return evaluate_fit(files, ref, d / "t.csv", d / "t.json", {}, out), out
 
 

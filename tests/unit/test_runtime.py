@@ -157,3 +157,20 @@ def test_a_job_gets_a_cpu_thread_pool_of_its_threads_and_keeps_every_cpu():
     out = job(POOL.format(threads=n))  # as many as it has CPUs: one pool thread for each
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(n), "True", "True"]
+
+
+GC = ("import gc\n"
+      "from svibench.runtime import start_job\n"
+      "start_job({log!r})\n"
+      "before = gc.get_stats()[2]['collections']\n"
+      "import numpyro, pandas\n"
+      "print(gc.get_threshold()[2], gc.get_stats()[2]['collections'] - before)\n")
+
+
+def test_a_job_imports_its_libraries_without_a_full_garbage_collection(tmp_path):
+    """Importing JAX, NumPyro and pandas makes about a million long-lived objects;
+    Python's default scans them all several times on the way (~0.15 s a job)."""
+    out = job(GC.format(log=str(tmp_path / "a.log")))
+    assert out.returncode == 0, out.stderr
+    threshold, full = map(int, out.stdout.split())
+    assert threshold >= 1000 and full == 0

@@ -26,11 +26,12 @@ rule reference:
         "../scripts/reference.py"
 
 
-# metrics.json (and the posterior predictive mocks) of one fit.
+# metrics.json of one fit: its draws and posterior predictive mocks against the reference.
 rule evaluate:
     input:
         draws=f"{FIT_DIR}/draws.parquet",
         fit=f"{FIT_DIR}/fit.json",
+        mocks=f"{FIT_DIR}/mocks.parquet",
         csv="data/{model}/{dataset}.csv",
         meta="data/{model}/{dataset}.json",
         ref_draws=f"{REF_DIR}/draws.parquet",
@@ -39,12 +40,11 @@ rule evaluate:
         code=EVAL_CODE,
     output:
         metrics=f"{FIT_DIR}/metrics.json",
-        mocks=f"{FIT_DIR}/mocks.parquet",
     params:
         settings=CFG["metrics"],
         label=lambda w: w.dataset,
         cache=CFG["compilation_cache"],
-        needs_jax=lambda w: needs_jax(w.model, w.method),
+        needs_jax=lambda w: needs_jax(w.method),
     log:
         "results/logs/evaluate/{model}/{dataset}/{method}.log",
     threads: rule_resources("evaluate")["threads"]
@@ -64,6 +64,7 @@ use rule fit_svi as fit_svi_repeat with:
         trace=f"{REPEAT_DIR}/trace.parquet",
         params=f"{REPEAT_DIR}/params.npz",
         fit=f"{REPEAT_DIR}/fit.json",
+        mocks=f"{REPEAT_DIR}/mocks.parquet",
     params:
         options=lambda w: {**fit_options(CFG, w.model, w.method), "seed": int(w.seed)},
         cache=CFG["compilation_cache"],
@@ -77,6 +78,7 @@ use rule evaluate as evaluate_repeat with:
     input:
         draws=f"{REPEAT_DIR}/draws.parquet",
         fit=f"{REPEAT_DIR}/fit.json",
+        mocks=f"{REPEAT_DIR}/mocks.parquet",
         csv="data/{model}/{dataset}.csv",
         meta="data/{model}/{dataset}.json",
         ref_draws=f"{REF_DIR}/draws.parquet",
@@ -85,7 +87,6 @@ use rule evaluate as evaluate_repeat with:
         code=EVAL_CODE,
     output:
         metrics=f"{REPEAT_DIR}/metrics.json",
-        mocks=f"{REPEAT_DIR}/mocks.parquet",
     log:
         "results/logs/evaluate/{model}/{dataset}/{method}/seed{seed}.log",
 
@@ -95,6 +96,7 @@ use rule evaluate as evaluate_warm with:
     input:
         draws=f"{WARM_DIR}/draws.parquet",
         fit=f"{WARM_DIR}/fit.json",
+        mocks=f"{WARM_DIR}/mocks.parquet",
         csv="data/{model}/{dst}.csv",
         meta="data/{model}/{dst}.json",
         ref_draws=f"{REF_DIR.replace('{dataset}', '{dst}')}/draws.parquet",
@@ -103,12 +105,11 @@ use rule evaluate as evaluate_warm with:
         code=EVAL_CODE,
     output:
         metrics=f"{WARM_DIR}/metrics.json",
-        mocks=f"{WARM_DIR}/mocks.parquet",
     params:
         settings=CFG["metrics"],
         label=lambda w: f"{w.src}-to-{w.dst}",
         cache=CFG["compilation_cache"],
-        needs_jax=lambda w: needs_jax(w.model, w.method),
+        needs_jax=lambda w: needs_jax(w.method),
     wildcard_constraints:
         src="[A-Za-z0-9_]+(?:-(?!to-)[A-Za-z0-9_]+)*",
         dst="[A-Za-z0-9_-]+",

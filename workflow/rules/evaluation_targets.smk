@@ -21,9 +21,10 @@ def reference_files(d):
             "ref_mocks": f"{d}/mocks.parquet"}
 
 
-def needs_jax(model, method):
-    """An evaluate job imports JAX only for predictive mocks or MCMC diagnostics."""
-    return (model in PREDICTIVE_MODELS and CFG["metrics"]["predictive_draws"] > 0) or method == "nuts"
+def needs_jax(method):
+    """An evaluate job imports JAX only for MCMC diagnostics (numpyro.diagnostics): the
+    predictive mocks it scores are drawn by the fit job."""
+    return method == "nuts"
 
 
 def all_references():

@@ -5,6 +5,7 @@ rule fit_nuts:
         draws=f"{FIT_DIR}/draws.parquet",
         trace=f"{FIT_DIR}/trace.parquet",
         fit=f"{FIT_DIR}/fit.json",
+        mocks=f"{FIT_DIR}/mocks.parquet",
     params:
         options=lambda w: fit_options(CFG, w.model, w.method),
         cache=CFG["compilation_cache"],
@@ -34,6 +35,7 @@ rule fit_svi:
         trace=f"{FIT_DIR}/trace.parquet",
         params=f"{FIT_DIR}/params.npz",
         fit=f"{FIT_DIR}/fit.json",
+        mocks=f"{FIT_DIR}/mocks.parquet",
     params:
         options=lambda w: fit_options(CFG, w.model, w.method),
         cache=CFG["compilation_cache"],

@@ -44,6 +44,7 @@ use rule fit_nuts as scaling_fit_nuts with:
         draws=f"{SCALING_FIT_DIR}/draws.parquet",
         trace=f"{SCALING_FIT_DIR}/trace.parquet",
         fit=f"{SCALING_FIT_DIR}/fit.json",
+        mocks=f"{SCALING_FIT_DIR}/mocks.parquet",
     params:
         options=lambda w: scaling_fit_options(CFG, w.method),
         cache=CFG["compilation_cache"],
@@ -67,6 +68,7 @@ use rule fit_svi as scaling_fit_svi with:
         trace=f"{SCALING_FIT_DIR}/trace.parquet",
         params=f"{SCALING_FIT_DIR}/params.npz",
         fit=f"{SCALING_FIT_DIR}/fit.json",
+        mocks=f"{SCALING_FIT_DIR}/mocks.parquet",
     params:
         options=lambda w: scaling_fit_options(CFG, w.method),
         cache=CFG["compilation_cache"],
@@ -85,6 +87,7 @@ use rule evaluate as scaling_evaluate with:
     input:
         draws=f"{SCALING_FIT_DIR}/draws.parquet",
         fit=f"{SCALING_FIT_DIR}/fit.json",
+        mocks=f"{SCALING_FIT_DIR}/mocks.parquet",
         csv=f"{SCALING_DATA}.csv",
         meta=f"{SCALING_DATA}.json",
         ref_draws=f"{SCALING_REF_DIR}/draws.parquet",
@@ -93,12 +96,11 @@ use rule evaluate as scaling_evaluate with:
         code=EVAL_CODE,
     output:
         metrics=f"{SCALING_FIT_DIR}/metrics.json",
-        mocks=f"{SCALING_FIT_DIR}/mocks.parquet",
     params:
         settings={**CFG["metrics"], "predictive_draws": 0},
         label=lambda w: w.dataset,
         cache=CFG["compilation_cache"],
-        needs_jax=lambda w: w.method == "nuts",
+        needs_jax=lambda w: needs_jax(w.method),
     wildcard_constraints:
         model=SCALING_MODEL,
         dataset="J[0-9]+",

@@ -8,6 +8,7 @@ rule warm_start:
         trace=f"{WARM_DIR}/trace.parquet",
         params=f"{WARM_DIR}/params.npz",
         fit=f"{WARM_DIR}/fit.json",
+        mocks=f"{WARM_DIR}/mocks.parquet",
     params:
         options=lambda w: fit_options(CFG, w.model, w.method),
         cache=CFG["compilation_cache"],

@@ -3,17 +3,17 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
-from svibench.runtime import configure_jax, setup_logging  # noqa: E402
+from svibench.runtime import configure_jax, start_job  # noqa: E402
 
 sm = snakemake  # noqa: F821
-if sm.params.needs_jax:  # predictive mocks (NumPyro) or MCMC diagnostics (numpyro.diagnostics)
+if sm.params.needs_jax:  # MCMC diagnostics (numpyro.diagnostics)
     configure_jax(threads=sm.threads, cache_dir=sm.params.cache, log_file=sm.log[0])
 else:
-    setup_logging(sm.log[0])
+    start_job(sm.log[0])
 from svibench.evaluate import evaluate_fit  # noqa: E402
 
 i = sm.input
-evaluate_fit({"draws": i.draws, "fit": i.fit},
+evaluate_fit({"draws": i.draws, "fit": i.fit, "mocks": i.mocks},
              {"draws": i.ref_draws, "json": i.ref_json, "mocks": i.ref_mocks},
              i.csv, i.meta, dict(sm.params.settings),
-             {"metrics": sm.output.metrics, "mocks": sm.output.mocks}, dataset=sm.params.label)
+             {"metrics": sm.output.metrics}, dataset=sm.params.label)

@@ -4,10 +4,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 from svibench import figures  # noqa: E402
-from svibench.runtime import setup_logging  # noqa: E402
+from svibench.runtime import start_job  # noqa: E402
 
 sm = snakemake  # noqa: F821
-setup_logging(sm.log[0])
+start_job(sm.log[0])
 kind, dirs, style = sm.params.kind, sm.params.fit_dirs, dict(sm.params.style)
 if kind == "groups":
     figures.groups_figure(dirs, sm.input.meta, sm.input.csv, sm.output[0], style)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 from svibench import figures  # noqa: E402
-from svibench.runtime import setup_logging  # noqa: E402
+from svibench.runtime import start_job  # noqa: E402
 
 sm = snakemake  # noqa: F821
-setup_logging(sm.log[0])
+start_job(sm.log[0])
 w = sm.wildcards
 figures.warm_figure(sm.params.pairs, f"{w.model}: {w.src} → {w.dst}", sm.output[0], dict(sm.params.style))

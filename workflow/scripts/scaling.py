@@ -4,9 +4,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
 from svibench import evalplots, scaling  # noqa: E402
-from svibench.runtime import setup_logging  # noqa: E402
+from svibench.runtime import start_job  # noqa: E402
 
 sm = snakemake  # noqa: F821
-setup_logging(sm.log[0])
+start_job(sm.log[0])
 summary = scaling.summarise(list(sm.params.entries), sm.output.summary, dict(sm.params.thresholds))
 evalplots.scaling_figure(summary, sm.output.figure, dpi=dict(sm.params.style)["dpi"])

@@ -280,20 +280,23 @@ def fit_options(cfg: dict, model: str, method: str) -> dict:
     """Resolved options for one fit: the svi/nuts defaults with the method's overrides."""
     m = get_method(method)
     overrides = cfg["models"][model]["methods"][method]
+    # mocks are drawn in the fit job, like its draws (see svibench.fitting)
+    predictive = {"predictive_draws": cfg["metrics"]["predictive_draws"]}
     if m.kind == "nuts":
-        return {**cfg["nuts"], **overrides}
+        return {**cfg["nuts"], **overrides, **predictive}
     opts = {**cfg["svi"], **overrides}
     opts["guide"] = {**m.defaults, **cfg["svi"].get("guide", {}), **overrides.get("guide", {})}
     opts["elbo"] = m.elbo if opts.get("elbo", "default") == "default" else opts["elbo"]
     opts["convergence"] = {**cfg["svi"]["convergence"], **overrides.get("convergence", {})}
     opts["draws"] = cfg["draws"]
-    return opts
+    return {**opts, **predictive}
 
 
 def scaling_fit_options(cfg: dict, method: str) -> dict:
     """Options of a scaling-study fit: as ``fit_options`` with ``scaling.methods``."""
     study = {**cfg, "models": {SCALING_MODEL: {"methods": cfg["scaling"]["methods"]}}}
-    return fit_options(study, SCALING_MODEL, method)
+    # the scaling study scores accuracy and time only: no predictive mocks
+    return {**fit_options(study, SCALING_MODEL, method), "predictive_draws": 0}
 
 
 def repeats(cfg: dict, model: str) -> int:

@@ -36,12 +36,17 @@ def load_dataset(model: str, csv_path, json_path):
     """Return ``(arrays, static, meta)`` for fitting: see ``models`` for the meaning."""
     mod = get_model(model)
     meta = io.read_json(json_path)
+    arrays, static = mod.prepare(read_csv(csv_path), meta["settings"])
+    return arrays, static, meta
+
+
+def read_csv(csv_path) -> pd.DataFrame:
+    """A dataset's CSV as written (an empty file: no columns)."""
     # round_trip: pandas' default fast parser can be 1 ulp off on the 17 digits that
     # io.write_csv writes; this reads back exactly the numbers that were written.
-    df = (pd.read_csv(csv_path, float_precision="round_trip") if Path(csv_path).stat().st_size
-          else pd.DataFrame())
-    arrays, static = mod.prepare(df, meta["settings"])
-    return arrays, static, meta
+    if not Path(csv_path).stat().st_size:
+        return pd.DataFrame()
+    return pd.read_csv(csv_path, float_precision="round_trip")
 
 
 def bound_model(model: str, static: dict):

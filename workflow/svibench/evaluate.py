@@ -1,7 +1,8 @@
 """One fit scored against its reference: the ``evaluate`` job.
 
-Writes ``metrics.json`` next to the fit's ``fit.json`` and the fit's posterior
-predictive ``mocks.parquet``. Keys of ``metrics.json``:
+Writes ``metrics.json`` next to the fit's ``fit.json``, scoring the fit's draws and its
+posterior predictive ``mocks.parquet`` (drawn by the fit job, ``svibench.fitting``).
+It imports JAX only for a NUTS fit's diagnostics. Keys of ``metrics.json``:
 
 - ``model, dataset, method, kind, status, seed``; ``reference``: its kind, whether
   it meets the standard, its problems;
@@ -62,9 +63,9 @@ def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
 
 def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, settings: dict,
                  out: dict, dataset: str | None = None) -> dict:
-    """``fit_files``: ``draws``, ``fit``; ``reference_files``: ``draws``, ``json``,
-    ``mocks``; ``out``: ``metrics``, ``mocks``. ``dataset``: the name recorded (a
-    warm-start fit's ``{from}-to-{to}``); the fit's own by default."""
+    """``fit_files``: ``draws``, ``fit``, ``mocks`` (optional); ``reference_files``:
+    ``draws``, ``json``, ``mocks``; ``out``: ``metrics``. ``dataset``: the name recorded
+    (a warm-start fit's ``{from}-to-{to}``); the fit's own by default."""
     t0 = time.perf_counter()
     settings = {**DEFAULTS, **(settings or {})}
     thresholds = {**M.THRESHOLDS, **settings.get("thresholds", {})}
@@ -80,7 +81,6 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
                             "problems": ref_info.get("problems", []),
                             "dataset": ref_info["dataset"]},
               **NULL_METRICS, "flags": [], "cost": cost(fit)}
-    mock = pd.DataFrame()
     if not usable(draws, fit):
         result["status"] = fit["status"] if fit["status"] != "ok" else "non-finite draws"
         log.warning("%s: status %s, metrics left null", fit["method"], result["status"])
@@ -97,25 +97,24 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
         if hasattr(mod, "mode_labels"):
             result["mode_mass"] = M.mode_mass(mod.mode_labels(draws), mod.mode_labels(ref),
                                               mod.MODES)
-        if mod.DATA_DRIVEN and settings["predictive_draws"] > 0:
-            mock, result["predictive"] = predictive_check(
-                model, data_csv, data_json, draws, reference_files.get("mocks"), settings)
+        if mod.DATA_DRIVEN and settings["predictive_draws"] > 0 and fit_files.get("mocks"):
+            result["predictive"] = predictive_check(
+                model, data_csv, io.read_parquet(fit_files["mocks"]), reference_files.get("mocks"))
         result["flags"] = M.flags(result, thresholds)
         result["accurate"] = M.accurate(result, thresholds)
     result["seconds"] = time.perf_counter() - t0
-    io.write_parquet(out["mocks"], mock)
     io.write_json(out["metrics"], result)
     log.info("%s on %s/%s: mean_err %s, flags %s", fit["method"], model, result["dataset"],
              (result["mean_err"] or {}).get("value"), result["flags"])
     return result
 
 
-def predictive_check(model, data_csv, data_json, draws, reference_mocks, settings):
-    from .data import load_dataset
-    from .predictive import mocks, observed, summary
+def predictive_check(model, data_csv, mock: pd.DataFrame, reference_mocks) -> dict | None:
+    """The ``predictive`` entry: the fit's mocks against the observations in
+    ``data_csv`` (and the reference's mocks); None when the fit job drew none."""
+    from .predictive import observed_in_csv, summary
 
-    arrays, static, _ = load_dataset(model, data_csv, data_json)
-    mock = mocks(model, arrays, static, draws, int(settings["predictive_draws"]),
-                 int(settings["seed"]) + 7)
+    if mock.empty:
+        return None
     ref = io.read_parquet(reference_mocks) if reference_mocks else None
-    return mock, summary(mock, observed(model, arrays), ref)
+    return summary(mock, observed_in_csv(model, data_csv), ref)

@@ -91,6 +91,15 @@ def observed(model: str, arrays: dict) -> pd.Series:
     return pd.Series(values[0], index=names)
 
 
+def observed_in_csv(model: str, csv_path) -> pd.Series:
+    """``observed`` from a dataset's CSV, without JAX: its ``y`` column as the model
+    sees it (float32, as ``prepare`` casts it)."""
+    from .data import read_csv
+
+    y = read_csv(csv_path)[OBSERVED].to_numpy().astype(np.float32)
+    return observed(model, {OBSERVED: y})
+
+
 def interval(mock: pd.DataFrame, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Central ``level`` interval of each statistic over the mock datasets."""
     lo = (1 - level) / 2
