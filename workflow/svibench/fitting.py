@@ -98,11 +98,11 @@ def posterior_mocks(model: str, arrays: dict, static: dict, draws: pd.DataFrame,
     """``n`` posterior predictive mock datasets of a fit's ``draws`` (one row each, see
     ``predictive.mocks``); empty for a model without observations, ``n`` = 0, or a
     fit that did not finish or has non-finite draws (nothing to predict from)."""
+    from .evaluate import usable
     from .models import get_model
     from .predictive import mocks
 
-    if (not get_model(model).DATA_DRIVEN or n <= 0 or status != "ok" or len(draws) < 2
-            or not np.isfinite(draws.to_numpy()).all()):
+    if not get_model(model).DATA_DRIVEN or n <= 0 or not usable(draws, {"status": status}):
         return pd.DataFrame()
     return mocks(model, arrays, static, draws, n, seed)
 
