@@ -7,29 +7,19 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/evaluation_targets.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/fit.smk"
-include: "workflow/rules/figures.smk"
-include: "workflow/rules/warm.smk"
 include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/scaling.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
-        all_fit_outputs(),
-        all_warm_outputs(),
-        all_figures(),
-        warm_figures(),
-        evaluation_outputs(),
-        "results/report/index.html",
+        STUDY.targets(),
 
 
 rule figures:
     input:
-        all_figures(),
-        warm_figures(),
-        predictive_figures(),
-        "results/report/index.html",
+        STUDY.figure_targets(),
+        S.REPORT,

@@ -36,7 +36,7 @@ PROFILE = ROOT / "workflow/profiles/slurm-gpu"
 # are exactly the rules that fit a model).
 GPU_RULES = set(yaml.safe_load((PROFILE / "config.yaml").read_text())["set-resources"])
 # Killed once, on its first attempt: a NUTS fit, the job that runs longest here.
-VICTIM = ("fit_nuts", "coin_small_nuts", "results/logs/fit/coin/small/nuts.log")
+VICTIM = ("fit_nuts", "coin_small_nuts_seed2", "results/logs/fit/coin/small/nuts/seed2.log")
 HOW_TO_RUN = ("no SLURM here; to run the cluster tests (as root, Debian): "
               "apt-get install -y slurm-wlm munge && bash tests/cluster/slurm.sh start "
               "&& python -m pytest -m cluster tests/cluster")
@@ -225,7 +225,7 @@ def test_draws_are_identical_to_the_local_run(runs):
     for rel in draws:
         assert (slurm / rel).read_bytes() == (local / rel).read_bytes(), rel
     # The local run had no SLURM around it.
-    assert "SLURM job" not in (local / "results/logs/fit/coin/small/nuts.log").read_text()
+    assert "SLURM job" not in (local / VICTIM[2]).read_text()
 
 
 def test_a_job_killed_on_its_first_attempt_is_retried(runs):
@@ -241,4 +241,4 @@ def test_a_job_killed_on_its_first_attempt_is_retried(runs):
     assert f"SLURM-job '{watcher.cancelled}' failed" in out
     # The study completed; the log is the second attempt's.
     assert f"SLURM job {attempts[1]} " in (slurm / log).read_text()
-    assert (slurm / "results/fits/coin/small/nuts/fit.json").exists()
+    assert (slurm / "results/fits/coin/small/nuts/seed2/fit.json").exists()

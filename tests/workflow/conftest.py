@@ -33,3 +33,19 @@ def tiny_study(tmp_path_factory):
     shutil.copy(ROOT / "tests/workflow/tiny.yaml", work / "tiny.yaml")
     snakemake(work, config=work / "tiny.yaml")
     return work
+
+
+def study_of(work, config="tiny.yaml"):
+    """The study model (svibench.study) of a config file in ``work``."""
+    import yaml
+
+    from svibench.config import validate
+    from svibench.study import Study
+
+    return Study(validate(yaml.safe_load((Path(work) / config).read_text())))
+
+
+def fit_dir(work, model, dataset, method, config="tiny.yaml") -> Path:
+    """The folder of a method's first fit (its first seed) on a dataset."""
+    run, = [r for r in study_of(work, config).primary_runs(model, dataset) if r.method == method]
+    return Path(work) / run.dir

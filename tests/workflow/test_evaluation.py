@@ -8,6 +8,7 @@ from html import escape as html_escape
 import pandas as pd
 import pytest
 import yaml
+from conftest import study_of
 
 from svibench.config import validate
 
@@ -26,20 +27,8 @@ def read(path):
 
 
 def fit_dirs(work, cfg):
-    """Every fit of the tiny study: primary, repeats (coin: 2 seeds) and warm starts."""
-    out = []
-    for model, entry in cfg["models"].items():
-        reps = entry.get("repeats") or cfg["repeats"]
-        for dataset in entry["datasets"]:
-            for method in entry["methods"]:
-                out.append(work / f"results/fits/{model}/{dataset}/{method}")
-                if method != "nuts":
-                    out += [work / f"results/repeats/{model}/{dataset}/{method}/seed{cfg['svi']['seed'] + r}"
-                            for r in range(1, reps)]
-        for pair in entry.get("warm_start", []):
-            out += [work / f"results/warm/{model}/{pair['from']}-to-{pair['to']}/{m}"
-                    for m in pair["methods"]]
-    return out
+    """Every fit of the tiny study's models: every seed (coin: 2) and warm starts."""
+    return [work / r.dir for r in study_of(work).runs if r.role != "scaling"]
 
 
 def test_every_reference_says_what_it_is(tiny_study):
@@ -82,9 +71,9 @@ def test_every_fit_has_metrics_against_its_reference(tiny_study):
 
 
 def test_exact_family_guides_are_scored_as_accurate(tiny_study):
-    beta = read(tiny_study / "results/fits/coin/small/beta/metrics.json")
+    beta = read(tiny_study / "results/fits/coin/small/beta/seed1/metrics.json")
     assert beta["flags"] == [] and beta["mean_err"]["value"] < 0.2 and beta["khat"] < 0.7
-    mix = read(tiny_study / "results/fits/multimodal/default/mixture/metrics.json")
+    mix = read(tiny_study / "results/fits/multimodal/default/mixture/seed1/metrics.json")
     assert mix["mode_mass"]["missing"] == [] and mix["mode_mass"]["reference"] == pytest.approx([0.5, 0.5], abs=0.02)
 
 

@@ -96,8 +96,7 @@ def test_config_resources_size_the_rules(work):
         "  plot: {mem_mb: 1111, runtime: 7}\n  report: {runtime: 9}\n")
     (work / "tiny.yaml").write_text(cfg)
     want = {"fit_svi": ("3333", "30", "1"), "fit_nuts": ("1234", "30", "0"),
-            "simulate": ("1234", "30", None), "report": ("1234", "9", None),
-            "warm_start": ("3333", "30", "1")}  # a continued SVI fit sizes as fit_svi
+            "simulate": ("1234", "30", None), "report": ("1234", "9", None)}
     seen = set()
     for rule, res in planned_jobs(work):
         key = "plot" if rule.startswith("plot_") and rule != "plot_warm" else rule
@@ -186,19 +185,17 @@ def test_jobs_are_prioritised_by_their_budget(work):
         wc = re.search(r"\n\s+wildcards: (.*)", block)
         p = re.search(r"\n\s+priority: (\d+)", block)
         prio[(m.group(1), wc.group(1) if wc else "")] = int(p.group(1)) if p else 0
-    fits = {k: v for k, v in prio.items() if k[0] in ("fit_svi", "fit_nuts", "fit_svi_repeat",
-                                                      "warm_start", "scaling_fit_svi",
-                                                      "scaling_fit_nuts")}
+    fits = {k: v for k, v in prio.items() if k[0] in ("fit_svi", "fit_nuts")}
     assert fits and min(fits.values()) >= 1, fits
-    refs = {k: v for k, v in prio.items() if k[0] in ("reference", "scaling_reference")}
+    refs = {k: v for k, v in prio.items() if k[0] == "reference"}
     assert refs and min(refs.values()) >= 1, refs
     readers = {k: v for k, v in prio.items() if k[0].startswith(("evaluate", "plot", "report"))}
     assert readers and max(readers.values()) == 0, readers
     # tiny.yaml: coin's beta runs 1500 steps x 4 particles (6), auto_normal 300 x 1 (1);
     # NUTS (150 x 2 + 400) x 8 gradients (6); a NUTS reference outranks an exact one.
-    beta = prio[("fit_svi", "model=coin, dataset=small, method=beta")]
-    normal = prio[("fit_svi", "model=coin, dataset=small, method=auto_normal")]
+    beta = prio[("fit_svi", "model=coin, dataset=small, method=beta, tag=seed1")]
+    normal = prio[("fit_svi", "model=coin, dataset=small, method=auto_normal, tag=seed1")]
     assert (beta, normal) == (6, 1)
-    assert prio[("fit_nuts", "model=coin, dataset=small, method=nuts")] == 6
+    assert prio[("fit_nuts", "model=coin, dataset=small, method=nuts, tag=seed2")] == 6
     assert (prio[("reference", "model=hier, dataset=small")]
             > prio[("reference", "model=coin, dataset=small")] == 1)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import fit_dir
 from svibench.config import validate
 
 pytestmark = pytest.mark.workflow
@@ -45,7 +46,7 @@ def test_every_fit_has_draws_with_the_latent_columns_and_fit_json(tiny_study):
     for model, entry in cfg["models"].items():
         for dataset in entry["datasets"]:
             for method in entry["methods"]:
-                d = tiny_study / f"results/fits/{model}/{dataset}/{method}"
+                d = fit_dir(tiny_study, model, dataset, method)
                 draws = pd.read_parquet(d / "draws.parquet")
                 assert list(draws.columns) == latents(model, dataset), (model, method)
                 fit = json.loads((d / "fit.json").read_text())
@@ -53,7 +54,7 @@ def test_every_fit_has_draws_with_the_latent_columns_and_fit_json(tiny_study):
                 assert set(fit["seconds"]) >= {"compile", "run", "total"}
                 assert fit["seeds"]["fit"] == (cfg["nuts"] if method == "nuts" else cfg["svi"])["seed"]
                 assert fit["versions"]["numpyro"] == "0.22.0"
-                assert (tiny_study / f"results/logs/fit/{model}/{dataset}/{method}.log").stat().st_size > 0
+                assert (tiny_study / f"results/logs/fit/{model}/{dataset}/{method}/{d.name}.log").stat().st_size > 0
                 if method == "nuts":
                     assert len(draws) >= cfg["nuts"]["draws"]
                 else:
@@ -72,7 +73,7 @@ def test_every_fit_has_draws_with_the_latent_columns_and_fit_json(tiny_study):
 def test_posteriors_are_sensible(tiny_study):
     """Not a stub: the tiny fits land near the exact coin posterior (mean 13/22)."""
     for method in ("nuts", "auto_normal", "beta"):
-        f = pd.read_parquet(tiny_study / f"results/fits/coin/small/{method}/draws.parquet")["f"]
+        f = pd.read_parquet(fit_dir(tiny_study, "coin", "small", method) / "draws.parquet")["f"]
         assert f.mean() == pytest.approx(13 / 22, abs=0.03), method
         assert f.std() == pytest.approx(0.102, abs=0.02), method
 
@@ -91,19 +92,19 @@ def test_report_names_every_method_and_embeds_figures(tiny_study):
 
 
 def test_warm_start_continues_from_the_pretrained_params(tiny_study):
-    d = tiny_study / "results/warm/hier/small-to-other/auto_normal"
+    d = tiny_study / "results/fits/hier/other/auto_normal/from-small"
     fit = json.loads((d / "fit.json").read_text())
     assert fit["status"] == "ok" and fit["dataset"] == "other"
     ws = fit["warm_start"]
-    assert ws["from"].endswith("results/fits/hier/small/auto_normal/params.npz")
+    assert ws["from"].endswith("results/fits/hier/small/auto_normal/seed1/params.npz")
     # 3 groups -> 4: the hyper-parameters transfer, the per-group params are resized.
     assert {"m_mu_auto_loc", "c_sig_auto_scale"} <= set(ws["transferred"])
     assert {"m_auto_loc", "c_auto_loc"} <= set(ws["resized"]) and not ws["fresh"]
     assert list(pd.read_parquet(d / "draws.parquet").columns) == latents("hier", "other")
-    cold = pd.read_parquet(tiny_study / "results/fits/hier/other/auto_normal/trace.parquet")
+    cold = pd.read_parquet(tiny_study / "results/fits/hier/other/auto_normal/seed1/trace.parquet")
     warm = pd.read_parquet(d / "trace.parquet")
     # Continuing from a fit on similar data starts far closer to the optimum.
     assert warm["loss"].iloc[:50].mean() < cold["loss"].iloc[:50].mean()
     html = (tiny_study / "results/report/index.html").read_text()
     assert "Warm start" in html and "small → other" in html
-    assert (tiny_study / "results/figures/hier/small-to-other/warm.png").stat().st_size > 1000
+    assert (tiny_study / "results/figures/hier/other/warm-from-small.png").stat().st_size > 1000

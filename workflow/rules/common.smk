@@ -1,13 +1,15 @@
+# Validation, the study model, and the small input functions the rules share.
+# The study's shape (datasets, runs, paths, targets) is svibench.study: plain Python,
+# unit-tested; the rule files only wire rules to it.
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from svibench.config import ConfigError, fit_options, resources, scaling_fit_options, validate
+from svibench import study as S
+from svibench.config import ConfigError, resources, validate
 from svibench.methods import METHODS, get_method
-from svibench.models import reference_kind
-from svibench.scheduling import fit_priority, reference_priority
 
 
 try:
@@ -17,44 +19,50 @@ except ConfigError as err:
     print(f"svibench config error: {err}", file=sys.stderr)
     sys.exit(1)
 
+STUDY = S.Study(CFG)
+
 # Same hash seed in every job, so JAX's persistent cache hits across processes.
 # (Set here, read by the jobs: local ones inherit it, SLURM ones get it through
 # sbatch --export=ALL.)
 os.environ.update(PYTHONHASHSEED="0")
 
-SVI_METHODS = [m for m, spec in METHODS.items() if spec.kind == "svi"]
-DENSITY_MODELS = ("corrgauss", "multimodal")
-FIT_DIR = "results/fits/{model}/{dataset}/{method}"
+RUN_DIR = S.RUN_DIR
+DATA = S.DATA
+REFERENCE_DIR = S.REFERENCE_DIR
+FIGURE_DIR = S.FIGURE_DIR
+CODE = Path(workflow.basedir) / "workflow/svibench"
+
+
+def one_of(names):
+    """A wildcard pattern matching exactly ``names`` (never anything if none)."""
+    return "|".join(names) if names else "(?!)"
+
+
+def methods_of_kind(kind):
+    return [m for m, spec in METHODS.items() if spec.kind == kind]
 
 
 wildcard_constraints:
-    model="|".join(CFG["models"]),
-    dataset="[A-Za-z0-9_-]+",
-    method="|".join(METHODS),
+    model=one_of(sorted({m for m, _ in STUDY.datasets})),
+    dataset=S.NAME_PATTERN,
+    method=one_of(list(METHODS)),
+    tag=S.TAG_PATTERN,
+    source=S.NAME_PATTERN,
 
 
-def rule_resources(rule):
-    """threads, mem_mb, runtime, gpu of a rule: config `resources`, one place.
-
-    Only the fit rules declare `gpu`; the others never ask for one. A profile's
-    set-resources (workflow/profiles/slurm-gpu) overrides these per rule.
-    """
-    return resources(CFG, rule)
+# Sizes of each kind of job: config `resources`, one place. Only the fits declare
+# `gpu`; a profile's set-resources (workflow/profiles/slurm-gpu) overrides per rule.
+RESOURCES = {kind: resources(CFG, kind) for kind in
+             ("simulate", "fit_svi", "fit_nuts", "reference", "evaluate", "plot", "report")}
 
 
-def fit_job_priority(wildcards):
-    """Longest fits first (svibench.scheduling): a long fit never runs alone at the end."""
-    return fit_priority(fit_options(CFG, wildcards.model, wildcards.method),
-                        get_method(wildcards.method).kind)
-
-
-def scaling_fit_priority(wildcards):
-    return fit_priority(scaling_fit_options(CFG, wildcards.method),
-                        get_method(wildcards.method).kind)
-
-
-def reference_job_priority(wildcards):
-    return reference_priority(reference_kind(wildcards.model) == "nuts", CFG["reference"])
+def sized(kind, gpu=False):
+    """The `resources:` of a kind of job (threads are given separately)."""
+    res = RESOURCES[kind]
+    out = {"mem_mb": res["mem_mb"], "runtime": res["runtime"]}
+    if gpu:
+        out["gpu"] = res["gpu"]
+    return out
 
 
 # Conda environments for --sdm conda (paths relative to workflow/rules/).
@@ -73,127 +81,93 @@ def jax_env(wildcards, resources):
 
 def env_from_params(wildcards, params):
     """The conda directive of the fit rules (see jax_env)."""
-    env = params.get("conda_env")
-    if env is None:
-        raise ValueError("params.conda_env is missing; a copy of a fit rule that sets "
-                         "its own params must keep conda_env=jax_env")
-    return env
+    return params.conda_env
 
 
-def fits_of(model):
-    """(dataset, method) pairs of a model in the study."""
-    entry = CFG["models"][model]
-    return [(d, m) for d in entry["datasets"] for m in entry["methods"]]
+# --- input functions and params of the rules ---
 
 
-def fit_dirs(model, dataset, kind=None):
-    return [FIT_DIR.format(model=model, dataset=dataset, method=m)
-            for m in CFG["models"][model]["methods"]
-            if kind is None or get_method(m).kind == kind]
+def run_of(w):
+    return STUDY.run(w.model, w.dataset, w.method, w.tag)
 
 
-def fit_files(model, dataset, kind=None, files=("draws.parquet", "fit.json")):
-    return [f"{d}/{f}" for d in fit_dirs(model, dataset, kind) for f in files]
+def dataset_of(w):
+    return STUDY.dataset(w.model, w.dataset)
 
 
-def all_fit_outputs():
-    return [f"{FIT_DIR.format(model=mo, dataset=d, method=me)}/fit.json"
-            for mo in CFG["models"] for d, me in fits_of(mo)]
+def dataset_files(w):
+    d = dataset_of(w)
+    return {"csv": d.csv, "meta": d.meta}
 
 
-def figures_of(model, dataset):
-    """Figure paths of one (model, dataset) with their captions."""
-    base = f"results/figures/{model}/{dataset}"
-    out = [(f"{base}/corner.png", "Corner plot: NUTS, every guide and the truth"),
-           (f"{base}/loss.png", "Loss (-ELBO) per step of every SVI fit")]
-    if not fit_dirs(model, dataset, "svi"):
-        out.pop()
-    if model in DENSITY_MODELS:
-        out.append((f"{base}/density.png", "True density beside each method's draws"))
-    if model == "hier":
-        out.append((f"{base}/groups.png", "Per-group slopes and intercepts: mean ± sd"))
+def fit_inputs(w):
+    """The dataset, and for a warm start the params it continues from."""
+    run = run_of(w)
+    out = dataset_files(w)
+    if run.role == "warm":
+        out["init"] = STUDY.warm_init(run)
     return out
 
 
-def all_figures():
-    return [p for mo in CFG["models"] for d in CFG["models"][mo]["datasets"]
-            for p, _ in figures_of(mo, d)]
+def fit_options(w):
+    return run_of(w).options
 
 
-def style():
-    return CFG["plots"]
-
-
-# Helpers of the rule files, kept here because `snakemake --lint` wants those
-# files free of functions.
-
-def data_inputs(w):
-    return {"csv": f"data/{w.model}/{w.dataset}.csv", "meta": f"data/{w.model}/{w.dataset}.json"}
+def fit_priority(w):
+    return run_of(w).priority
 
 
 def user_csv(w):
     """The simulate rule's input: a dataset from your own CSV takes that file (so a change
     to it reruns the import); a simulated one takes none."""
-    settings = CFG["models"].get(w.model, {}).get("datasets", {}).get(w.dataset, {})
+    settings = dataset_of(w).settings
     return {"user_csv": settings["csv"]} if "csv" in settings else {}
 
 
-PLOT_CODE = str(Path(workflow.basedir) / "workflow/svibench/plots.py")
+def dataset_settings(w):
+    return dataset_of(w).settings
 
 
-def plot_inputs(kind=None):
+def reference_settings(w):
+    return STUDY.reference_settings(dataset_of(w))
+
+
+def reference_priority(w):
+    return STUDY.reference_priority(dataset_of(w))
+
+
+def metrics_settings(w):
+    return STUDY.metrics_settings(dataset_of(w))
+
+
+def run_label(w):
+    return run_of(w).label
+
+
+def needs_jax(w):
+    """An evaluate job imports JAX only for MCMC diagnostics (numpyro.diagnostics): the
+    predictive mocks it scores are drawn by the fit job."""
+    return get_method(w.method).kind == "nuts"
+
+
+def figure_runs(kind=None):
+    """params.fit_dirs of a dataset's figures: its primary fits (of one kind)."""
+    return lambda w: [r.dir for r in STUDY.primary_runs(w.model, w.dataset, kind)]
+
+
+def figure_inputs(kind=None, files=("draws.parquet", "fit.json", "trace.parquet")):
     def inputs(w):
-        return {"fits": fit_files(w.model, w.dataset, kind, ("draws.parquet", "fit.json", "trace.parquet")),
-                "meta": f"data/{w.model}/{w.dataset}.json",
-                "csv": f"data/{w.model}/{w.dataset}.csv",
-                "code": PLOT_CODE}
+        d = dataset_of(w)
+        return {"fits": [f"{r.dir}/{f}" for r in STUDY.primary_runs(w.model, w.dataset, kind)
+                         for f in files],
+                "meta": d.meta, "csv": d.csv, "code": str(CODE / "plots.py")}
     return inputs
 
 
-def fit_dirs_param(kind=None):
-    return lambda w: fit_dirs(w.model, w.dataset, kind)
+def warm_pairs(w):
+    """params.pairs of a warm figure: (cold fit folder, warm fit folder) per method."""
+    return [(STUDY.cold_twin(r).dir, r.dir) for r in STUDY.warm_runs(w.model, w.dataset, w.source)]
 
 
-def report_studies():
-    return [{"model": mo, "dataset": d, "data_json": f"data/{mo}/{d}.json",
-             "fit_dirs": fit_dirs(mo, d), "figures": figures_of(mo, d)}
-            for mo in CFG["models"] for d in CFG["models"][mo]["datasets"]]
-
-
-WARM_DIR = "results/warm/{model}/{src}-to-{dst}/{method}"
-
-
-def warm_pairs(model):
-    """(from, to, method) of a model's warm starts."""
-    return [(p["from"], p["to"], m) for p in CFG["models"][model].get("warm_start", [])
-            for m in p["methods"]]
-
-
-def warm_dirs(model, src, dst):
-    return [WARM_DIR.format(model=model, src=src, dst=dst, method=m)
-            for s, d, m in warm_pairs(model) if (s, d) == (src, dst)]
-
-
-def all_warm_outputs():
-    return [f"{WARM_DIR.format(model=mo, src=s, dst=d, method=me)}/fit.json"
-            for mo in CFG["models"] for s, d, me in warm_pairs(mo)]
-
-
-def warm_figures():
-    out = []
-    for mo in CFG["models"]:
-        for s, d in dict.fromkeys((s, d) for s, d, _ in warm_pairs(mo)):
-            out.append(f"results/figures/{mo}/{s}-to-{d}/warm.png")
-    return out
-
-
-def report_warm():
-    out = []
-    for mo in CFG["models"]:
-        for s, d in dict.fromkeys((s, d) for s, d, _ in warm_pairs(mo)):
-            out.append({"model": mo, "src": s, "dst": d,
-                        "figure": f"results/figures/{mo}/{s}-to-{d}/warm.png",
-                        "pairs": [(FIT_DIR.format(model=mo, dataset=d, method=m),
-                                   WARM_DIR.format(model=mo, src=s, dst=d, method=m))
-                                  for s2, d2, m in warm_pairs(mo) if (s2, d2) == (s, d)]})
-    return out
+def warm_inputs(w):
+    return [f"{d}/{f}" for pair in warm_pairs(w) for d in pair for f in ("trace.parquet", "fit.json")]

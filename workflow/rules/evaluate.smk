@@ -1,149 +1,83 @@
-# References, repeated SVI fits, and the scoring of every fit against its reference.
+# The reference posterior of each dataset, and the scoring of every run against it.
 
 
 # One reference posterior per (model, dataset): exact, grid or long-run NUTS.
 rule reference:
     input:
-        unpack(data_inputs),
-        code=str(Path(workflow.basedir) / "workflow/svibench/reference.py"),
+        unpack(dataset_files),
+        code=str(CODE / "reference.py"),
     output:
-        draws=f"{REF_DIR}/draws.parquet",
-        json=f"{REF_DIR}/reference.json",
-        mocks=f"{REF_DIR}/mocks.parquet",
+        draws=f"{REFERENCE_DIR}/draws.parquet",
+        json=f"{REFERENCE_DIR}/reference.json",
+        mocks=f"{REFERENCE_DIR}/mocks.parquet",
     params:
-        settings=CFG["reference"],
+        settings=reference_settings,
         cache=CFG["compilation_cache"],
     log:
         "results/logs/reference/{model}/{dataset}.log",
-    priority: reference_job_priority
-    threads: rule_resources("reference")["threads"]
+    priority: reference_priority
+    threads: RESOURCES["reference"]["threads"]
     resources:
-        mem_mb=rule_resources("reference")["mem_mb"],
-        runtime=rule_resources("reference")["runtime"],
+        **sized("reference"),
     conda:
         JAX_CPU_ENV
     script:
         "../scripts/reference.py"
 
 
-# metrics.json of one fit: its draws and posterior predictive mocks against the reference.
+# metrics.json of one run: its draws and posterior predictive mocks against the
+# reference of the dataset it was fitted on.
 rule evaluate:
     input:
-        draws=f"{FIT_DIR}/draws.parquet",
-        fit=f"{FIT_DIR}/fit.json",
-        mocks=f"{FIT_DIR}/mocks.parquet",
-        csv="data/{model}/{dataset}.csv",
-        meta="data/{model}/{dataset}.json",
-        ref_draws=f"{REF_DIR}/draws.parquet",
-        ref_json=f"{REF_DIR}/reference.json",
-        ref_mocks=f"{REF_DIR}/mocks.parquet",
-        code=EVAL_CODE,
+        unpack(dataset_files),
+        draws=f"{RUN_DIR}/draws.parquet",
+        fit=f"{RUN_DIR}/fit.json",
+        mocks=f"{RUN_DIR}/mocks.parquet",
+        ref_draws=f"{REFERENCE_DIR}/draws.parquet",
+        ref_json=f"{REFERENCE_DIR}/reference.json",
+        ref_mocks=f"{REFERENCE_DIR}/mocks.parquet",
+        code=[str(CODE / f"{m}.py") for m in ("metrics", "evaluate", "predictive")],
     output:
-        metrics=f"{FIT_DIR}/metrics.json",
+        metrics=f"{RUN_DIR}/metrics.json",
     params:
-        settings=CFG["metrics"],
-        label=lambda w: w.dataset,
+        settings=metrics_settings,
+        label=run_label,
         cache=CFG["compilation_cache"],
-        needs_jax=lambda w: needs_jax(w.method),
+        needs_jax=needs_jax,
     log:
-        "results/logs/evaluate/{model}/{dataset}/{method}.log",
-    threads: rule_resources("evaluate")["threads"]
+        "results/logs/evaluate/{model}/{dataset}/{method}/{tag}.log",
+    threads: RESOURCES["evaluate"]["threads"]
     resources:
-        mem_mb=rule_resources("evaluate")["mem_mb"],
-        runtime=rule_resources("evaluate")["runtime"],
+        **sized("evaluate"),
     conda:
         JAX_CPU_ENV
     script:
         "../scripts/evaluate.py"
 
 
-# Extra seeds of an SVI guide (`repeats`): the same fit with seed + r.
-use rule fit_svi as fit_svi_repeat with:
-    output:
-        draws=f"{REPEAT_DIR}/draws.parquet",
-        trace=f"{REPEAT_DIR}/trace.parquet",
-        params=f"{REPEAT_DIR}/params.npz",
-        fit=f"{REPEAT_DIR}/fit.json",
-        mocks=f"{REPEAT_DIR}/mocks.parquet",
-    params:
-        options=lambda w: {**fit_options(CFG, w.model, w.method), "seed": int(w.seed)},
-        cache=CFG["compilation_cache"],
-        gpu_fallback=CFG["gpu_fallback"],
-        conda_env=jax_env,
-    log:
-        "results/logs/repeats/{model}/{dataset}/{method}/seed{seed}.log",
-
-
-use rule evaluate as evaluate_repeat with:
+# Seconds and mean_err against D, and where SVI overtakes NUTS.
+rule scaling_summary:
     input:
-        draws=f"{REPEAT_DIR}/draws.parquet",
-        fit=f"{REPEAT_DIR}/fit.json",
-        mocks=f"{REPEAT_DIR}/mocks.parquet",
-        csv="data/{model}/{dataset}.csv",
-        meta="data/{model}/{dataset}.json",
-        ref_draws=f"{REF_DIR}/draws.parquet",
-        ref_json=f"{REF_DIR}/reference.json",
-        ref_mocks=f"{REF_DIR}/mocks.parquet",
-        code=EVAL_CODE,
+        metrics=[e["metrics"] for e in STUDY.scaling_entries()],
+        code=str(CODE / "scaling.py"),
     output:
-        metrics=f"{REPEAT_DIR}/metrics.json",
-    log:
-        "results/logs/evaluate/{model}/{dataset}/{method}/seed{seed}.log",
-
-
-# A warm-start fit on {dst} is scored against {dst}'s reference.
-use rule evaluate as evaluate_warm with:
-    input:
-        draws=f"{WARM_DIR}/draws.parquet",
-        fit=f"{WARM_DIR}/fit.json",
-        mocks=f"{WARM_DIR}/mocks.parquet",
-        csv="data/{model}/{dst}.csv",
-        meta="data/{model}/{dst}.json",
-        ref_draws=f"{REF_DIR.replace('{dataset}', '{dst}')}/draws.parquet",
-        ref_json=f"{REF_DIR.replace('{dataset}', '{dst}')}/reference.json",
-        ref_mocks=f"{REF_DIR.replace('{dataset}', '{dst}')}/mocks.parquet",
-        code=EVAL_CODE,
-    output:
-        metrics=f"{WARM_DIR}/metrics.json",
+        summary=S.SCALING_SUMMARY,
+        figure=report(S.SCALING_FIGURE, caption="../report/scaling.rst", category="Scaling"),
     params:
-        settings=CFG["metrics"],
-        label=lambda w: f"{w.src}-to-{w.dst}",
-        cache=CFG["compilation_cache"],
-        needs_jax=lambda w: needs_jax(w.method),
-    wildcard_constraints:
-        src="[A-Za-z0-9_]+(?:-(?!to-)[A-Za-z0-9_]+)*",
-        dst="[A-Za-z0-9_-]+",
+        entries=STUDY.scaling_entries(),
+        thresholds=CFG["metrics"]["thresholds"],
+        style=CFG["plots"],
     log:
-        "results/logs/evaluate/{model}/{src}-to-{dst}/{method}.log",
-
-
-# Posterior predictive checks: mock data of every method against the observations.
-rule plot_predictive:
-    input:
-        mocks=lambda w: [f"{e['fit_dir']}/mocks.parquet" for e in evaluations(w.model, w.dataset)
-                         if e["fit_dir"].startswith("results/fits/")],
-        fits=lambda w: [f"{e['fit_dir']}/fit.json" for e in evaluations(w.model, w.dataset)
-                        if e["fit_dir"].startswith("results/fits/")],
-        ref_mocks=f"{REF_DIR}/mocks.parquet",
-        csv="data/{model}/{dataset}.csv",
-        meta="data/{model}/{dataset}.json",
-        code=str(Path(workflow.basedir) / "workflow/svibench/evalplots.py"),
-    output:
-        report("results/figures/{model}/{dataset}/predictive.png",
-               caption="../report/predictive.rst", category="Predictive checks",
-               subcategory="{model}"),
-    params:
-        fit_dirs=lambda w: fit_dirs(w.model, w.dataset),
-        style=style(),
-    wildcard_constraints:
-        model="|".join(PREDICTIVE_MODELS),
-    log:
-        "results/logs/plot/{model}/{dataset}/predictive.log",
-    threads: rule_resources("plot")["threads"]
+        "results/logs/scaling/summary.log",
+    threads: 1
     resources:
-        mem_mb=rule_resources("plot")["mem_mb"],
-        runtime=rule_resources("plot")["runtime"],
+        **sized("plot"),
     conda:
         JAX_CPU_ENV
     script:
-        "../scripts/plot_predictive.py"
+        "../scripts/scaling.py"
+
+
+rule scaling:
+    input:
+        STUDY.scaling_outputs(),

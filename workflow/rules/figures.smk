@@ -1,91 +1,106 @@
+# Figures from stored draws: per dataset its primary fits (the first seed of each
+# method), per warm start the cold and warm loss curves, and the predictive checks.
+
+
 rule plot_corner:
     input:
-        unpack(plot_inputs()),
-        reference=f"{REF_DIR}/draws.parquet",
+        unpack(figure_inputs()),
+        reference=f"{REFERENCE_DIR}/draws.parquet",
     output:
-        report("results/figures/{model}/{dataset}/corner.png",
-               caption="../report/corner.rst", category="Corner plots", subcategory="{model}"),
+        report(f"{FIGURE_DIR}/corner.png", caption="../report/corner.rst",
+               category="Corner plots", subcategory="{model}"),
     params:
         kind="corner",
-        fit_dirs=fit_dirs_param(),
-        style=style(),
+        fit_dirs=figure_runs(),
+        style=CFG["plots"],
     log:
         "results/logs/plot/{model}/{dataset}/corner.log",
-    threads: rule_resources("plot")["threads"]
+    threads: RESOURCES["plot"]["threads"]
     resources:
-        mem_mb=rule_resources("plot")["mem_mb"],
-        runtime=rule_resources("plot")["runtime"],
+        **sized("plot"),
     conda:
         JAX_CPU_ENV
     script:
         "../scripts/plot.py"
 
 
-rule plot_loss:
+use rule plot_corner as plot_loss with:
     input:
-        unpack(plot_inputs("svi")),
+        unpack(figure_inputs("svi")),
     output:
-        report("results/figures/{model}/{dataset}/loss.png",
-               caption="../report/loss.rst", category="Loss curves", subcategory="{model}"),
+        report(f"{FIGURE_DIR}/loss.png", caption="../report/loss.rst",
+               category="Loss curves", subcategory="{model}"),
     params:
         kind="loss",
-        fit_dirs=fit_dirs_param("svi"),
-        style=style(),
+        fit_dirs=figure_runs("svi"),
+        style=CFG["plots"],
     log:
         "results/logs/plot/{model}/{dataset}/loss.log",
-    threads: rule_resources("plot")["threads"]
-    resources:
-        mem_mb=rule_resources("plot")["mem_mb"],
-        runtime=rule_resources("plot")["runtime"],
-    conda:
-        JAX_CPU_ENV
-    script:
-        "../scripts/plot.py"
 
 
-rule plot_density:
+use rule plot_corner as plot_density with:
     input:
-        unpack(plot_inputs()),
+        unpack(figure_inputs()),
     output:
-        report("results/figures/{model}/{dataset}/density.png",
-               caption="../report/density.rst", category="2-D densities", subcategory="{model}"),
+        report(f"{FIGURE_DIR}/density.png", caption="../report/density.rst",
+               category="2-D densities", subcategory="{model}"),
     params:
         kind="density",
-        fit_dirs=fit_dirs_param(),
-        style=style(),
+        fit_dirs=figure_runs(),
+        style=CFG["plots"],
     wildcard_constraints:
-        model="|".join(DENSITY_MODELS),
+        model=one_of(STUDY.models_with_figure("density")),
     log:
         "results/logs/plot/{model}/{dataset}/density.log",
-    threads: rule_resources("plot")["threads"]
-    resources:
-        mem_mb=rule_resources("plot")["mem_mb"],
-        runtime=rule_resources("plot")["runtime"],
-    conda:
-        JAX_CPU_ENV
-    script:
-        "../scripts/plot.py"
 
 
-rule plot_groups:
+use rule plot_corner as plot_groups with:
     input:
-        unpack(plot_inputs()),
+        unpack(figure_inputs()),
     output:
-        report("results/figures/{model}/{dataset}/groups.png",
-               caption="../report/groups.rst", category="Hierarchical groups", subcategory="{model}"),
+        report(f"{FIGURE_DIR}/groups.png", caption="../report/groups.rst",
+               category="Hierarchical groups", subcategory="{model}"),
     params:
         kind="groups",
-        fit_dirs=fit_dirs_param(),
-        style=style(),
+        fit_dirs=figure_runs(),
+        style=CFG["plots"],
     wildcard_constraints:
-        model="hier",
+        model=one_of(STUDY.models_with_figure("groups")),
     log:
         "results/logs/plot/{model}/{dataset}/groups.log",
-    threads: rule_resources("plot")["threads"]
-    resources:
-        mem_mb=rule_resources("plot")["mem_mb"],
-        runtime=rule_resources("plot")["runtime"],
-    conda:
-        JAX_CPU_ENV
+
+
+# Posterior predictive checks: mock data of every method against the observations.
+use rule plot_corner as plot_predictive with:
+    input:
+        unpack(figure_inputs(files=("mocks.parquet", "fit.json"))),
+        ref_mocks=f"{REFERENCE_DIR}/mocks.parquet",
+    output:
+        report(f"{FIGURE_DIR}/predictive.png", caption="../report/predictive.rst",
+               category="Predictive checks", subcategory="{model}"),
+    params:
+        fit_dirs=figure_runs(),
+        style=CFG["plots"],
+    wildcard_constraints:
+        model=one_of(STUDY.models_with_predictive()),
+    log:
+        "results/logs/plot/{model}/{dataset}/predictive.log",
     script:
-        "../scripts/plot.py"
+        "../scripts/plot_predictive.py"
+
+
+# Cold and warm loss curves of the warm starts onto {dataset} from {source}.
+use rule plot_corner as plot_warm with:
+    input:
+        warm_inputs,
+        code=str(CODE / "plots.py"),
+    output:
+        report(f"{FIGURE_DIR}/warm-from-{{source}}.png", caption="../report/warm.rst",
+               category="Warm start", subcategory="{model}"),
+    params:
+        pairs=warm_pairs,
+        style=CFG["plots"],
+    log:
+        "results/logs/plot/{model}/{dataset}/warm-from-{source}.log",
+    script:
+        "../scripts/plot_warm.py"

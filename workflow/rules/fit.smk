@@ -1,57 +1,42 @@
-rule fit_nuts:
-    input:
-        unpack(data_inputs),
-    output:
-        draws=f"{FIT_DIR}/draws.parquet",
-        trace=f"{FIT_DIR}/trace.parquet",
-        fit=f"{FIT_DIR}/fit.json",
-        mocks=f"{FIT_DIR}/mocks.parquet",
-    params:
-        options=lambda w: fit_options(CFG, w.model, w.method),
-        cache=CFG["compilation_cache"],
-        gpu_fallback=CFG["gpu_fallback"],
-        conda_env=jax_env,
-    wildcard_constraints:
-        method="nuts",
-    log:
-        "results/logs/fit/{model}/{dataset}/{method}.log",
-    priority: fit_job_priority
-    threads: rule_resources("fit_nuts")["threads"]
-    resources:
-        mem_mb=rule_resources("fit_nuts")["mem_mb"],
-        runtime=rule_resources("fit_nuts")["runtime"],
-        gpu=rule_resources("fit_nuts")["gpu"],
-    conda:
-        env_from_params
-    script:
-        "../scripts/fit.py"
-
-
+# One fit, its own job, for every kind of run (a method's seeds, warm starts, scaling
+# points): svibench.study says which runs a study has and their options.
 rule fit_svi:
     input:
-        unpack(data_inputs),
+        unpack(fit_inputs),
     output:
-        draws=f"{FIT_DIR}/draws.parquet",
-        trace=f"{FIT_DIR}/trace.parquet",
-        params=f"{FIT_DIR}/params.npz",
-        fit=f"{FIT_DIR}/fit.json",
-        mocks=f"{FIT_DIR}/mocks.parquet",
+        draws=f"{RUN_DIR}/draws.parquet",
+        trace=f"{RUN_DIR}/trace.parquet",
+        params=f"{RUN_DIR}/params.npz",
+        fit=f"{RUN_DIR}/fit.json",
+        mocks=f"{RUN_DIR}/mocks.parquet",
     params:
-        options=lambda w: fit_options(CFG, w.model, w.method),
+        options=fit_options,
         cache=CFG["compilation_cache"],
         gpu_fallback=CFG["gpu_fallback"],
         conda_env=jax_env,
     wildcard_constraints:
-        method="|".join(SVI_METHODS),
+        method=one_of(methods_of_kind("svi")),
     log:
-        "results/logs/fit/{model}/{dataset}/{method}.log",
-    priority: fit_job_priority
-    threads: rule_resources("fit_svi")["threads"]
+        "results/logs/fit/{model}/{dataset}/{method}/{tag}.log",
+    priority: fit_priority
+    threads: RESOURCES["fit_svi"]["threads"]
     resources:
-        mem_mb=rule_resources("fit_svi")["mem_mb"],
-        runtime=rule_resources("fit_svi")["runtime"],
-        gpu=rule_resources("fit_svi")["gpu"],
+        **sized("fit_svi", gpu=True),
     conda:
         env_from_params
     script:
         "../scripts/fit.py"
+
+
+# NUTS keeps no guide parameters; its chains run in one job.
+use rule fit_svi as fit_nuts with:
+    output:
+        draws=f"{RUN_DIR}/draws.parquet",
+        trace=f"{RUN_DIR}/trace.parquet",
+        fit=f"{RUN_DIR}/fit.json",
+        mocks=f"{RUN_DIR}/mocks.parquet",
+    wildcard_constraints:
+        method=one_of(methods_of_kind("nuts")),
+    threads: RESOURCES["fit_nuts"]["threads"]
+    resources:
+        **sized("fit_nuts", gpu=True),

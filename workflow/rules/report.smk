@@ -1,26 +1,21 @@
+# The self-contained HTML comparison report.
 rule report:
     input:
-        fits=[f for mo in CFG["models"] for d in CFG["models"][mo]["datasets"]
-              for f in fit_files(mo, d)],
-        figures=all_figures(),
-        warm=all_warm_outputs(),
-        warm_figures=warm_figures(),
-        evaluation=all_references() + all_metrics() + predictive_figures() + scaling_outputs(),
-        code=[str(Path(workflow.basedir) / f"workflow/svibench/{m}.py") for m in ("report", "ranking")],
+        STUDY.report_inputs(),
+        code=[str(CODE / f"{m}.py") for m in ("report", "ranking")],
     output:
-        report("results/report/index.html", caption="../report/report.rst", category="Report"),
+        report(S.REPORT, caption="../report/report.rst", category="Report"),
     params:
-        studies=report_studies(),
-        warm=report_warm(),
-        evaluation=report_evaluation(),
-        scaling={"summary": SCALING_SUMMARY, "figure": SCALING_FIGURE} if scaling_outputs() else {},
+        studies=STUDY.report_studies(),
+        warm=STUDY.report_warm(),
+        evaluation=STUDY.report_evaluation(),
+        scaling=STUDY.report_scaling(),
         config=CFG,
     log:
         "results/logs/report.log",
-    threads: rule_resources("report")["threads"]
+    threads: RESOURCES["report"]["threads"]
     resources:
-        mem_mb=rule_resources("report")["mem_mb"],
-        runtime=rule_resources("report")["runtime"],
+        **sized("report"),
     conda:
         JAX_CPU_ENV
     script:

@@ -3,16 +3,15 @@ rule simulate:
     input:
         unpack(user_csv),
     output:
-        csv="data/{model}/{dataset}.csv",
-        meta="data/{model}/{dataset}.json",
+        csv=f"{DATA}.csv",
+        meta=f"{DATA}.json",
     params:
-        settings=lambda w: CFG["models"][w.model]["datasets"][w.dataset],
+        settings=dataset_settings,
     log:
         "results/logs/simulate/{model}/{dataset}.log",
     threads: 1
     resources:
-        mem_mb=rule_resources("simulate")["mem_mb"],
-        runtime=rule_resources("simulate")["runtime"],
+        **sized("simulate"),
     conda:
         JAX_CPU_ENV
     script:

@@ -13,8 +13,8 @@ except GPUUnavailable as err:
     sys.exit(f"svibench: {err}")  # one line, also in the job's log
 from svibench.fitting import run_fit  # noqa: E402
 
-w = dict(sm.wildcards.items())
+w = sm.wildcards
 inputs = dict(sm.input.items())
-# fit_svi / fit_nuts fit {dataset}; warm_start continues on {dst} from {src}'s params.
-run_fit(w["model"], w.get("dataset") or w["dst"], w["method"], inputs["csv"], inputs["meta"],
+# A warm start continues from the params named in its `init` input.
+run_fit(w.model, w.dataset, w.method, inputs["csv"], inputs["meta"],
         dict(sm.params.options), dict(sm.output.items()), init_from=inputs.get("init"))

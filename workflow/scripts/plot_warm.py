@@ -9,4 +9,4 @@ from svibench.runtime import start_job  # noqa: E402
 sm = snakemake  # noqa: F821
 start_job(sm.log[0])
 w = sm.wildcards
-figures.warm_figure(sm.params.pairs, f"{w.model}: {w.src} → {w.dst}", sm.output[0], dict(sm.params.style))
+figures.warm_figure(sm.params.pairs, f"{w.model}: {w.source} → {w.dataset}", sm.output[0], dict(sm.params.style))

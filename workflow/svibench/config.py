@@ -131,18 +131,26 @@ def _check_resources(cfg: dict):
                               f"use a GPU; {key} never asks for one")
 
 
-SCALING_MODEL = "hier"
-
-
 def _scaling(cfg: dict):
-    """``scaling.methods`` checked like a model's methods, normalised the same way."""
+    """``scaling.methods`` checked like a model's methods, normalised the same way; the
+    scaling datasets (``J<groups>`` of ``scaling.model``) must not clash with the study's."""
     sc = cfg["scaling"]
+    model = sc["model"]
+    if model not in MODEL_NAMES:
+        raise ConfigError(f"scaling.model: unknown model {model!r} (known: {', '.join(MODEL_NAMES)})")
+    if "groups" not in get_model(model).defaults:
+        raise ConfigError(f"scaling.model: model {model} has no 'groups' setting to scale")
     try:
-        sc["methods"] = _methods(SCALING_MODEL, sc["methods"])
+        sc["methods"] = _methods(model, sc["methods"])
     except ConfigError as err:
-        raise ConfigError(str(err).replace(f"models.{SCALING_MODEL}.methods", "scaling.methods")) from None
+        raise ConfigError(str(err).replace(f"models.{model}.methods", "scaling.methods")) from None
     if len(set(sc["groups"])) != len(sc["groups"]):
         raise ConfigError(f"scaling.groups: values must differ, got {sc['groups']}")
+    taken = cfg["models"].get(model, {}).get("datasets", {})
+    clash = [f"J{j}" for j in sc["groups"] if f"J{j}" in taken] if sc["enabled"] else []
+    if clash:
+        raise ConfigError(f"models.{model}.datasets.{clash[0]}: the name is taken by the scaling "
+                          "study's dataset of that many groups; rename the dataset")
 
 
 def _dataset(model: str, name: str, settings: dict) -> dict:
@@ -294,9 +302,10 @@ def fit_options(cfg: dict, model: str, method: str) -> dict:
 
 def scaling_fit_options(cfg: dict, method: str) -> dict:
     """Options of a scaling-study fit: as ``fit_options`` with ``scaling.methods``."""
-    study = {**cfg, "models": {SCALING_MODEL: {"methods": cfg["scaling"]["methods"]}}}
+    model = cfg["scaling"]["model"]
+    study = {**cfg, "models": {model: {"methods": cfg["scaling"]["methods"]}}}
     # the scaling study scores accuracy and time only: no predictive mocks
-    return {**fit_options(study, SCALING_MODEL, method), "predictive_draws": 0}
+    return {**fit_options(study, model, method), "predictive_draws": 0}
 
 
 def repeats(cfg: dict, model: str) -> int:

@@ -1,4 +1,4 @@
-"""The scaling study: hier with J groups (D = 2J + 4), SVI guides against NUTS.
+"""The scaling study: a model with J groups (D latents), SVI guides against NUTS.
 
 Each fit is scored against its own long-run NUTS reference (``metrics.json``). Its
 **time to accuracy** is how long it took to get a posterior within the accuracy
@@ -44,11 +44,11 @@ def svi_time_to_accuracy(fit: dict, metrics: dict) -> float | None:
     return (fit.get("seconds") or {}).get("total")
 
 
-def row(fit: dict, metrics: dict, groups: int) -> dict:
+def row(fit: dict, metrics: dict, groups: int, dim: int) -> dict:
     tta = (nuts_time_to_accuracy(fit, metrics) if fit["kind"] == "nuts"
            else svi_time_to_accuracy(fit, metrics))
     sr = (metrics.get("sd_ratio") or {}).get("value") or [None, None]
-    return {"method": fit["method"], "kind": fit["kind"], "J": groups, "D": 2 * groups + 4,
+    return {"model": fit["model"], "method": fit["method"], "kind": fit["kind"], "J": groups, "D": dim,
             "status": metrics["status"], "seconds": (fit.get("seconds") or {}).get("total"),
             "steps": fit.get("steps_run"), "mean_err": (metrics.get("mean_err") or {}).get("value"),
             "mean_err_floor": (metrics.get("mean_err") or {}).get("floor"),
@@ -89,16 +89,16 @@ def verdict(cross: dict) -> str:
 
 
 def summarise(entries: list[dict], out_json, thresholds: dict | None = None) -> dict:
-    """``entries``: ``{"groups": J, "fit": path, "metrics": path}`` per fit."""
+    """``entries``: ``{"groups": J, "dim": D, "fit": path, "metrics": path}`` per fit."""
     if not entries:
         # e.g. `--forcerun scaling_summary` in a study whose scaling part is off.
         raise ValueError("no scaling fits to summarise: the config's scaling.enabled is false "
                          "(run with --configfile config/scaling.yaml)")
-    rows = [row(io.read_json(e["fit"]), io.read_json(e["metrics"]), int(e["groups"]))
+    rows = [row(io.read_json(e["fit"]), io.read_json(e["metrics"]), int(e["groups"]), int(e["dim"]))
             for e in entries]
     rows.sort(key=lambda r: (r["D"], r["kind"] != "nuts", r["method"]))
     cross = crossover(rows)
-    summary = {"model": "hier", "rows": rows, "crossover": cross, "verdict": verdict(cross),
+    summary = {"model": rows[0]["model"], "rows": rows, "crossover": cross, "verdict": verdict(cross),
                "thresholds": {**THRESHOLDS, **(thresholds or {})}, "min_ess": MIN_ESS}
     io.write_json(out_json, summary)
     return summary
