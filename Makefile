@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 # Config files that do not parse: one line naming file and line (Snakemake's own
 # message names neither), before Snakemake starts.
-PRECHECK = $(BIN)/python -m svibench.precheck $(wildcard config/config.yaml) $(CONFIG)
+PRECHECK = $(BIN)/python -m svibench.precheck $(CONFIG)
 
 run: $(STAMP)
 	@$(PRECHECK)

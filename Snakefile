@@ -3,7 +3,17 @@
 #   snakemake --cores 4 --configfile my.yaml   another study
 #   snakemake figures --cores 2                figures and report from stored draws
 
-configfile: "config/config.yaml"
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# The default study only when no --configfile names one: a study file stands alone
+# rather than being merged key by key into the default study.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
 
 
 include: "workflow/rules/common.smk"

@@ -199,3 +199,10 @@ def test_jobs_are_prioritised_by_their_budget(work):
     assert prio[("fit_nuts", "model=coin, dataset=small, method=nuts, tag=seed2")] == 6
     assert (prio[("reference", "model=hier, dataset=small")]
             > prio[("reference", "model=coin, dataset=small")] == 1)
+
+
+@pytest.mark.parametrize("study", ["config/seed.yaml", "config/scaling.yaml"])
+def test_a_study_file_stands_alone(study):
+    """`--configfile X` is study X, not X merged into the default study."""
+    proc = run("-n", "--configfile", study, cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
