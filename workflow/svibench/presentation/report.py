@@ -1,34 +1,26 @@
 """The self-contained comparison report (``results/report/index.html``).
 
+``report`` (the report rule's one call) reads the stored results, the functions
+below turn them into table rows, and the templates in ``templates/`` render the page.
 Figures are embedded as base64 PNGs so the page opens from a file browser.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import math
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from . import io
-
-
-def fmt(x, digits: int = 3) -> str:
-    """A number for a table: '—' for missing, fixed significant digits otherwise."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "—"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    ax = abs(x)
-    if ax != 0 and (ax >= 1e5 or ax < 1e-3):
-        return f"{x:.{digits - 1}e}"
-    return f"{x:.{digits}g}" if ax >= 1 else f"{x:.{digits}f}".rstrip("0").rstrip(".")
+from .. import io
+from ..models import get_model
+from . import ranking
+from .figures import load_fit
+from .render import fmt, render
 
 
 def global_columns(columns) -> list[str]:
+    """The scalar latents (vector elements such as ``m[0]`` are left to the figures)."""
     return [c for c in columns if "[" not in c]
 
 
@@ -58,27 +50,6 @@ def fit_rows(entries: list[dict]) -> list[dict]:
     return rows
 
 
-def table_html(rows: list[dict], truth: dict) -> str:
-    cols = list(rows[0]["stats"]) if rows else []
-    head = ("<tr><th>method</th><th>status</th><th>steps</th><th>converged at</th><th>final ELBO</th>"
-            "<th>compile s</th><th>run s</th>"
-            + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "<th>notes</th></tr>")
-    body = []
-    for r in rows:
-        cls = "bad" if r["status"] != "ok" else ""
-        cells = [html.escape(r["method"]), f'<span class="{cls}">{r["status"]}</span>',
-                 fmt(r["steps"]), fmt(r["converged_at"]), fmt(r["elbo"], 5), fmt(r["compile"], 2), fmt(r["run"], 2)]
-        for c in cols:
-            m, s = r["stats"].get(c, (None, None))
-            cells.append("—" if r["status"] != "ok" or m is None else f"{fmt(m)} ± {fmt(s, 2)}")
-        cells.append(html.escape(r["note"]))
-        body.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    tr = ["<b>truth</b>", "", "", "", "", "", ""] + [fmt(truth.get(c)) if truth.get(c) is not None
-                                                else "unknown" for c in cols] + [""]
-    body.append('<tr class="truth">' + "".join(f"<td>{c}</td>" for c in tr) + "</tr>")
-    return f"<table>{head}{''.join(body)}</table>"
-
-
 def warm_rows(pairs: list[tuple[dict, dict]]) -> list[dict]:
     """Cold against warm per method: steps to convergence, seconds, final ELBO."""
     rows = []
@@ -98,92 +69,92 @@ def warm_rows(pairs: list[tuple[dict, dict]]) -> list[dict]:
     return rows
 
 
-def warm_table_html(rows: list[dict]) -> str:
-    head = ("<tr><th>method</th><th>steps to convergence cold</th><th>warm</th><th>warm/cold</th>"
-            "<th>seconds cold</th><th>warm</th><th>warm/cold</th><th>final ELBO cold</th>"
-            "<th>warm</th><th>status cold/warm</th><th>params</th></tr>")
-    body = []
-    for r in rows:
-        cells = [html.escape(r["method"]), fmt(r["cold_steps"]), fmt(r["warm_steps"]),
-                 fmt(r["step_ratio"], 2), fmt(r["cold_seconds"], 2), fmt(r["warm_seconds"], 2),
-                 fmt(r["time_ratio"], 2), fmt(r["cold_elbo"], 5), fmt(r["warm_elbo"], 5),
-                 r["status"], r["transfer"]]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f"<table>{head}{''.join(body)}</table>"
+def data_source(meta: dict) -> str:
+    """'' for a simulated dataset; where a user CSV came from, for the report."""
+    if meta.get("source") != "csv":
+        return ""
+    groups = (f", groups {', '.join(map(str, meta['group_labels']))} shown as 0..{meta['groups'] - 1}"
+              if meta.get("group_labels") else "")
+    return f". Your data: {meta['csv']} ({meta['rows']} rows{groups}); truth unknown."
 
 
-def img_html(path, caption: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+def load_evaluation(entry: dict) -> dict:
+    """The reference and every fit's metrics.json of one (model, dataset):
+    ``{model, dataset, reference, fits: [{...entry's fit, m: metrics}], predictive}``."""
+    fits = [{**f, "m": io.read_json(f["metrics"])} for f in entry["fits"]]
+    return {"model": entry["model"], "dataset": entry["dataset"],
+            "reference": io.read_json(entry["reference"]), "fits": fits,
+            "predictive": entry.get("predictive")}
 
 
-CSS = """
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
-table{border-collapse:collapse;font-size:13px;margin:1em 0}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-th{background:#f3f3f3} td:first-child,th:first-child{text-align:left}
-tr.bad td{background:#fde0e0} .bad{color:#b00;font-weight:bold}
-tr.truth td{background:#eef6ee}
-figure{display:inline-block;margin:0.5em;vertical-align:top}
-img{max-width:100%} figcaption{font-size:12px;color:#555}
-pre{background:#f7f7f7;padding:1em;font-size:12px;overflow:auto}
-td.bad{background:#fde0e0} td.warn{background:#fff0cc} .good{color:#070}
-tr.floor td{background:#f2f2fa;color:#555} p.note{font-size:12px;color:#555}
-"""
+def existing(path):
+    """``path`` when the file is there, else None (a figure the study did not make)."""
+    return path if path and Path(path).exists() else None
+
+
+def ranking_html(ev: dict, thresholds: dict | None = None) -> str:
+    """The reference line, ranking table and its note of one (model, dataset)."""
+    return render("ranking.html", table=ranking.ranking_table(ev, thresholds))
+
+
+def scaling_html(summary: dict, figure) -> str:
+    """The scaling study's section: its verdict, table and figure."""
+    return render("scaling.html", summary=summary, rows=ranking.scaling_rows(summary),
+                  figure=existing(figure))
 
 
 def build_report(studies: list[dict], config: dict, versions: dict, out_path,
                  warm: list[dict] | None = None, scaling: dict | None = None):
-    """Write the report.
+    """Write the report from loaded results.
 
     ``studies``: one per (model, dataset): ``{model, dataset, description, truth,
-    entries: [{fit, draws}], figures: [(path, caption)]}``.
+    entries: [{fit, draws}], figures: [(path, caption)], evaluation}`` (``evaluation``
+    as ``load_evaluation`` gives it, or None); ``warm``: ``{model, src, dst, figure,
+    rows}`` (``rows`` from ``warm_rows``); ``scaling``: ``{summary, figure}``.
     """
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>svibench report"
-             f"</title><style>{CSS}</style></head><body><h1>svibench: SVI guides against NUTS</h1>",
-             "<p>Per model and dataset: every method's status, optimisation steps, final "
-             "ELBO (mean over the last 10% of steps), compile and run seconds, and the "
-             "posterior mean ± sd of every global latent, with the true values used to "
-             "simulate the data. Failed or diverged fits are marked red and their "
-             "estimates are not shown.</p>", "<h2>Contents</h2><ul>"]
+    thresholds = config.get("metrics", {}).get("thresholds")
+    shown = []
     for s in studies:
-        anchor = f"{s['model']}-{s['dataset']}"
-        parts.append(f"<li><a href='#{anchor}'>{s['model']} / {s['dataset']}</a></li>")
-    if warm:
-        parts.append("<li><a href='#warm'>Warm start</a></li>")
-    if scaling:
-        parts.append("<li><a href='#scaling'>Scaling with dimension</a></li>")
-    parts.append("<li><a href='#provenance'>Provenance</a></li></ul>")
+        rows = fit_rows(s["entries"])
+        ev = s.get("evaluation")
+        shown.append({**s, "anchor": f"{s['model']}-{s['dataset']}", "rows": rows,
+                      "columns": list(rows[0]["stats"]) if rows else [],
+                      "ranking": ranking.ranking_table(ev, thresholds) if ev else None,
+                      "predictive": existing(ev.get("predictive")) if ev else None})
+    scaled = ({"summary": scaling["summary"], "rows": ranking.scaling_rows(scaling["summary"]),
+               "figure": existing(scaling["figure"])} if scaling else None)
+    page = render("report.html", studies=shown, warm=warm or [], scaling=scaled,
+                  versions_yaml=yaml.safe_dump(versions, sort_keys=True),
+                  config_yaml=yaml.safe_dump(config, sort_keys=False))
+    io.write_text(out_path, page)
+
+
+def report(studies: list[dict], config: dict, out, warm: list[dict] | None = None,
+           evaluation: list[dict] | None = None, scaling: dict | None = None):
+    """The report rule: read the stored results and write the report to ``out``.
+
+    ``studies``: ``{model, dataset, data_json, fit_dirs, figures: [(path, caption)]}``;
+    ``warm``: ``{model, src, dst, figure, pairs: [(cold dir, warm dir)]}``;
+    ``evaluation``: per (model, dataset) its reference and metrics files (see
+    ``load_evaluation``); ``scaling``: ``{summary, figure}`` paths of the scaling study."""
+    # imported here, not above: importing the presentation package must not import
+    # fitting (and its engine) while versions() still lives there
+    from ..fitting import versions
+
+    scored = {(e["model"], e["dataset"]): load_evaluation(e) for e in (evaluation or [])}
+
+    built = []
     for s in studies:
-        anchor = f"{s['model']}-{s['dataset']}"
-        parts.append(f"<h2 id='{anchor}'>{html.escape(s['model'])} / "
-                     f"{html.escape(s['dataset'])}</h2><p>{html.escape(s['description'])}</p>")
-        if s.get("evaluation"):  # ranking against the reference (svibench.ranking)
-            from .ranking import section_html
-
-            parts.append(section_html(s["evaluation"], config.get("metrics", {}).get("thresholds")))
-            parts.append("<h3>Posterior summaries</h3>")
-        parts.append(table_html(fit_rows(s["entries"]), s["truth"]))
-        for path, caption in s["figures"]:
-            parts.append(img_html(path, caption))
-    if warm:
-        parts.append("<h2 id='warm'>Warm start</h2><p>A guide pre-trained on one dataset "
-                     "continues from its parameters on another (warm) against a fit from "
-                     "scratch (cold). Steps to convergence use the criterion of the config's "
-                     "<code>svi.convergence</code> (—: not converged within max_steps); "
-                     "'resized' params started at the mean of the pre-trained group values.</p>")
-        for w in warm:
-            parts.append(f"<h3>{html.escape(w['model'])}: {html.escape(w['src'])} → "
-                         f"{html.escape(w['dst'])}</h3>")
-            parts.append(warm_table_html(w["rows"]))
-            parts.append(img_html(w["figure"], "cold and warm loss curves"))
-    if scaling:
-        from .ranking import scaling_html
-
-        parts.append(scaling_html(scaling["summary"], scaling["figure"]))
-    parts.append("<h2 id='provenance'>Provenance</h2><h3>Package versions</h3><pre>"
-                 + html.escape(yaml.safe_dump(versions, sort_keys=True)) + "</pre>")
-    parts.append("<h3>Config (validated, with defaults)</h3><pre>"
-                 + html.escape(yaml.safe_dump(config, sort_keys=False)) + "</pre></body></html>")
-    io.write_text(out_path, "\n".join(parts))
+        meta = io.read_json(s["data_json"])
+        entries = [{"draws": d, "fit": f} for d, f in (load_fit(p) for p in s["fit_dirs"])]
+        built.append({"model": s["model"], "dataset": s["dataset"],
+                      "description": get_model(s["model"]).DESCRIPTION + data_source(meta),
+                      "truth": meta["truth"], "entries": entries, "figures": s["figures"],
+                      "evaluation": scored.get((s["model"], s["dataset"]))})
+    warm_built = [{**w, "rows": warm_rows([(io.read_json(Path(c) / "fit.json"),
+                                            io.read_json(Path(h) / "fit.json"))
+                                           for c, h in w["pairs"]])}
+                  for w in (warm or [])]
+    scaled = ({"summary": io.read_json(scaling["summary"]), "figure": scaling["figure"]}
+              if scaling else None)
+    build_report(built, config, versions(), out, warm=warm_built, scaling=scaled)
