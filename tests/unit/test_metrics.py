@@ -164,6 +164,20 @@ def test_flags_follow_the_thresholds():
     assert not M.accurate({"mean_err": None})
 
 
+
+def test_judge_gives_the_reasons_a_fit_fails():
+    bad = {"status": "ok", "mean_err": {"value": 0.41}, "sd_ratio": {"value": [0.03, 1.3]},
+           "khat": 0.91, "mode_mass": {"missing": ["plus"]}}
+    assert M.judge(bad) == ["mean_err 0.41 > 0.2", "sd_ratio 0.03 < 0.8 (collapsed), 1.3 > 1.2",
+                            "khat 0.91 > 0.7", "mode missing: plus"]
+    assert M.judge(bad, {"mean_err": 0.5, "sd_ratio": [0.01, 2.0], "khat": 1.0}) == [
+        "mode missing: plus"]
+    # a fit that did not finish fails for that alone; its null metrics are not judged
+    assert M.judge({"status": "diverged", "mean_err": None}) == ["diverged"]
+    assert M.failed_checks(M.judge({"status": "diverged"})) == []
+    # at the threshold is within it
+    assert M.judge({"mean_err": {"value": 0.2}, "sd_ratio": {"value": [0.8, 1.2]}, "khat": 0.7}) == []
+
 def test_numpy_helpers_agree_with_scipy():
     from scipy.spatial.distance import cdist
     from scipy.stats import rankdata, wasserstein_distance

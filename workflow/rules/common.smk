@@ -31,6 +31,13 @@ DATA = S.DATA
 REFERENCE_DIR = S.REFERENCE_DIR
 FIGURE_DIR = S.FIGURE_DIR
 CODE = Path(workflow.basedir) / "workflow/svibench"
+PRESENTATION = CODE / "presentation"
+# The code each kind of figure and the report are drawn by: a change reruns them.
+PLOT_CODE = [str(PRESENTATION / f) for f in ("figures.py", "plots.py", "palette.py")]
+EVALPLOT_CODE = [str(PRESENTATION / f) for f in ("evalplots.py", "plots.py", "palette.py")]
+REPORT_CODE = ([str(PRESENTATION / f) for f in ("report.py", "ranking.py", "render.py", "figures.py")]
+               + [str(p) for p in sorted((PRESENTATION / "templates").glob("*.html"))]
+               + [str(CODE / "metrics.py")])
 
 
 def one_of(names):
@@ -160,7 +167,7 @@ def figure_inputs(kind=None, files=("draws.parquet", "fit.json", "trace.parquet"
         d = dataset_of(w)
         return {"fits": [f"{r.dir}/{f}" for r in STUDY.primary_runs(w.model, w.dataset, kind)
                          for f in files],
-                "meta": d.meta, "csv": d.csv, "code": str(CODE / "plots.py")}
+                "meta": d.meta, "csv": d.csv, "code": PLOT_CODE}
     return inputs
 
 

@@ -59,7 +59,7 @@ rule evaluate:
 rule scaling_summary:
     input:
         metrics=[e["metrics"] for e in STUDY.scaling_entries()],
-        code=str(CODE / "scaling.py"),
+        code=[str(CODE / "scaling.py")] + EVALPLOT_CODE,
     output:
         summary=S.SCALING_SUMMARY,
         figure=report(S.SCALING_FIGURE, caption="../report/scaling.rst", category="Scaling"),

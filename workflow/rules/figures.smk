@@ -75,6 +75,7 @@ use rule plot_corner as plot_predictive with:
     input:
         unpack(figure_inputs(files=("mocks.parquet", "fit.json"))),
         ref_mocks=f"{REFERENCE_DIR}/mocks.parquet",
+        code=EVALPLOT_CODE,
     output:
         report(f"{FIGURE_DIR}/predictive.png", caption="../report/predictive.rst",
                category="Predictive checks", subcategory="{model}"),
@@ -93,7 +94,7 @@ use rule plot_corner as plot_predictive with:
 use rule plot_corner as plot_warm with:
     input:
         warm_inputs,
-        code=str(CODE / "plots.py"),
+        code=PLOT_CODE,
     output:
         report(f"{FIGURE_DIR}/warm-from-{{source}}.png", caption="../report/warm.rst",
                category="Warm start", subcategory="{model}"),

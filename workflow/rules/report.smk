@@ -2,7 +2,7 @@
 rule report:
     input:
         STUDY.report_inputs(),
-        code=[str(CODE / f"{m}.py") for m in ("report", "ranking")],
+        code=REPORT_CODE,
     output:
         report(S.REPORT, caption="../report/report.rst", category="Report"),
     params:

@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
-from svibench import figures  # noqa: E402
+from svibench.presentation import figures  # noqa: E402
 from svibench.runtime import start_job  # noqa: E402
 
 sm = snakemake  # noqa: F821

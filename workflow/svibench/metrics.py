@@ -252,25 +252,64 @@ def mcmc_diagnostics(draws, chains: int, columns=None) -> dict:
             "max_rhat": max(rh) if rh else None, "per_latent": per}
 
 
-# --------------------------------------------------------------------------- flags
+# --------------------------------------------------------------------------- verdict
 
-def flags(metrics: dict, thresholds: dict | None = None) -> list[str]:
-    """Names of the accuracy checks a fit fails (red in the report)."""
+# The accuracy checks, in the order their reasons are given; a reason starts with its
+# check's name, so ``flags`` (stored in metrics.json) is the names of the reasons.
+CHECKS = ("mean_err", "sd_ratio", "khat", "mode")
+COLLAPSED = 0.05  # an sd_ratio below this is a collapsed fit, not merely a narrow one
+
+
+def _num(x) -> str:
+    return f"{x:.3g}"
+
+
+def judge(metrics: dict, thresholds: dict | None = None) -> list[str]:
+    """The reasons a fit fails, e.g. ``"mean_err 0.41 > 0.2"``, ``"sd_ratio 0.03 < 0.8
+    (collapsed)"``, ``"khat 0.91 > 0.7"``, ``"mode missing: b"``; empty when it passes.
+
+    This is the one place that decides "beyond the threshold": the evaluation's flags,
+    the ranking's marks (on the medians over seeds and on each seed) and the scaling
+    table all ask it. ``metrics`` has the layout of metrics.json; a key that is absent
+    or null (a metric the method cannot have) is not judged. A fit that did not finish
+    (``status`` other than ``ok``) fails for that reason alone: its metrics are null.
+    Thresholds not given take ``THRESHOLDS``."""
     t = {**THRESHOLDS, **(thresholds or {})}
+    status = metrics.get("status", "ok")
+    if status != "ok":
+        return [str(status)]
     out = []
     me = (metrics.get("mean_err") or {}).get("value")
     if me is not None and me > t["mean_err"]:
-        out.append("mean_err")
+        out.append(f"mean_err {_num(me)} > {_num(t['mean_err'])}")
     sr = (metrics.get("sd_ratio") or {}).get("value")
-    if sr is not None and (sr[0] < t["sd_ratio"][0] or sr[1] > t["sd_ratio"][1]):
-        out.append("sd_ratio")
+    if sr is not None:
+        lo, hi = t["sd_ratio"]
+        beyond = []
+        if sr[0] < lo:
+            beyond.append(f"{_num(sr[0])} < {_num(lo)}" + (" (collapsed)" if sr[0] < COLLAPSED else ""))
+        if sr[1] > hi:
+            beyond.append(f"{_num(sr[1])} > {_num(hi)}")
+        if beyond:
+            out.append("sd_ratio " + ", ".join(beyond))
     kh = metrics.get("khat")
     if kh is not None and kh > t["khat"]:
-        out.append("khat")
+        out.append(f"khat {_num(kh)} > {_num(t['khat'])}")
     mm = metrics.get("mode_mass")
     if mm and mm.get("missing"):
-        out.append("mode")
+        out.append("mode missing: " + ", ".join(map(str, mm["missing"])))
     return out
+
+
+def failed_checks(reasons: list[str]) -> list[str]:
+    """The names (``CHECKS``) of the accuracy checks among ``judge``'s reasons."""
+    names = [r.split(" ", 1)[0] for r in reasons]
+    return [n for n in names if n in CHECKS]
+
+
+def flags(metrics: dict, thresholds: dict | None = None) -> list[str]:
+    """Names of the accuracy checks a fit fails (metrics.json's ``flags``)."""
+    return failed_checks(judge(metrics, thresholds))
 
 
 def accurate(metrics: dict, thresholds: dict | None = None) -> bool:

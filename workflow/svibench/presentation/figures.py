@@ -1,4 +1,4 @@
-"""Glue from stored files to figures and the report (one function per rule)."""
+"""Stored files to figures: one function per plot rule (the report is ``report.report``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import io, plots
-from .fitting import versions
-from .models import get_model
+from .. import io
+from ..models import get_model
+from . import plots
 
 
 def load_fit(fit_dir) -> tuple:
@@ -87,40 +87,3 @@ def warm_figure(pairs, title: str, out, style: dict):
                   for d in (cold, warm)]
         runs[loaded[1][1]["method"]] = loaded
     plots.warm_curves(runs, out, title=f"warm vs cold start, {title}", dpi=style["dpi"])
-
-
-def data_source(meta: dict) -> str:
-    """'' for a simulated dataset; where a user CSV came from, for the report."""
-    if meta.get("source") != "csv":
-        return ""
-    groups = (f", groups {', '.join(map(str, meta['group_labels']))} shown as 0..{meta['groups'] - 1}"
-              if meta.get("group_labels") else "")
-    return f". Your data: {meta['csv']} ({meta['rows']} rows{groups}); truth unknown."
-
-
-def report(studies: list[dict], config: dict, out, warm: list[dict] | None = None,
-           evaluation: list[dict] | None = None, scaling: dict | None = None):
-    """``studies``: ``{model, dataset, data_json, fit_dirs, figures: [(path, caption)]}``;
-    ``warm``: ``{model, src, dst, figure, pairs: [(cold dir, warm dir)]}``;
-    ``evaluation``: per (model, dataset) its reference and metrics files (see
-    ``ranking.load``); ``scaling``: ``{summary, figure}`` paths of the scaling study."""
-    from . import ranking
-    from .report import build_report, warm_rows
-
-    scored = {(e["model"], e["dataset"]): ranking.load(e) for e in (evaluation or [])}
-
-    built = []
-    for s in studies:
-        meta = io.read_json(s["data_json"])
-        entries = [{"draws": d, "fit": f} for d, f in (load_fit(p) for p in s["fit_dirs"])]
-        built.append({"model": s["model"], "dataset": s["dataset"],
-                      "description": get_model(s["model"]).DESCRIPTION + data_source(meta),
-                      "truth": meta["truth"], "entries": entries, "figures": s["figures"],
-                      "evaluation": scored.get((s["model"], s["dataset"]))})
-    warm_built = [{**w, "rows": warm_rows([(io.read_json(Path(c) / "fit.json"),
-                                            io.read_json(Path(h) / "fit.json"))
-                                           for c, h in w["pairs"]])}
-                  for w in (warm or [])]
-    scaled = ({"summary": io.read_json(scaling["summary"]), "figure": scaling["figure"]}
-              if scaling else None)
-    build_report(built, config, versions(), out, warm=warm_built, scaling=scaled)

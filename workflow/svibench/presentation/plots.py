@@ -15,14 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import io  # noqa: E402
+from .. import io  # noqa: E402
+from . import palette  # noqa: E402
 
 log = logging.getLogger("svibench.plots")
-
-# Hex colours (ChainConsumer 1.x rejects named colours).
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#843c39", "#7b4173"]
-REFERENCE_COLOR = "#555555"  # the reference posterior, first chain of a corner plot
 
 
 def _save(fig, path, dpi):
@@ -65,7 +61,7 @@ def corner(fits: dict, truth: dict, path, *, title: str, dpi: int = 90,
         if sub.std().min() <= 0:  # a point mass cannot be drawn as a contour
             skipped.append(label)
             continue
-        color = REFERENCE_COLOR if label == "reference" else PALETTE[i % len(PALETTE)]
+        color = palette.REFERENCE if label == "reference" else palette.method_colour(i)
         cc.add_chain(Chain(samples=sub, name=label, color=color,
                            shade_alpha=0.15, linewidth=1.2))
     if cols is None:
@@ -75,7 +71,7 @@ def corner(fits: dict, truth: dict, path, *, title: str, dpi: int = 90,
         return _save(fig, path, dpi)
     known = {k: v for k, v in truth.items() if k in cols and v is not None}
     if known:
-        cc.add_truth(Truth(location=known, color="#000000", name="truth"))
+        cc.add_truth(Truth(location=known, color=palette.TRUTH, name="truth"))
     cc.set_plot_config(PlotConfig(summarise=False, dpi=dpi, label_font_size=10,
                                   tick_font_size=8))
     fig = cc.plotter.plot(columns=cols)
@@ -96,20 +92,20 @@ def loss_curves(traces: dict, path, *, title: str, dpi: int = 90):
     for ax, (label, (trace, fit)) in zip(axes.ravel(), traces.items()):
         step, loss = trace["step"].to_numpy(), trace["loss"].to_numpy()
         finite = np.isfinite(loss)
-        ax.plot(step[finite], loss[finite], lw=0.5, color="#9ecae1")
+        ax.plot(step[finite], loss[finite], lw=0.5, color=palette.LOSS_RAW)
         if finite.sum() > 20:
             w = max(finite.sum() // 50, 1)
             smooth = pd.Series(loss[finite]).rolling(w, min_periods=1).median()
-            ax.plot(step[finite], smooth, lw=1.2, color="#08519c")
+            ax.plot(step[finite], smooth, lw=1.2, color=palette.LOSS_SMOOTH)
             lo, hi = np.percentile(loss[finite][finite.sum() // 10:], [1, 99])
             pad = 0.5 * (hi - lo) + 1e-6
             ax.set_ylim(lo - pad, hi + 3 * pad)
         if fit.get("status") == "diverged":
-            ax.axvline(fit.get("diverged_at") or step[-1], color="#d62728", ls="--", lw=1)
-            ax.text(0.98, 0.95, "diverged", color="#d62728", ha="right", va="top",
+            ax.axvline(fit.get("diverged_at") or step[-1], color=palette.HIGHLIGHT, ls="--", lw=1)
+            ax.text(0.98, 0.95, "diverged", color=palette.HIGHLIGHT, ha="right", va="top",
                     transform=ax.transAxes, fontsize=8)
         if fit.get("converged_at"):
-            ax.axvline(fit["converged_at"], color="#2ca02c", ls=":", lw=1)
+            ax.axvline(fit["converged_at"], color=palette.CONVERGED, ls=":", lw=1)
         ax.set_title(label, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("step", fontsize=8)
@@ -139,12 +135,12 @@ def density_panels(logpdf, box: float, fits: dict, path, *, title: str, dpi: int
     ax0.imshow(dens, origin="lower", extent=(-box, box, -box, box), cmap="Greys")
     ax0.set_title("true density", fontsize=9)
     for ax, (label, (draws, fit)) in zip(axes.ravel()[1:], fits.items()):
-        ax.contour(xx, yy, dens, levels=[0.01, 0.1, 0.5], colors="#999999", linewidths=0.6)
+        ax.contour(xx, yy, dens, levels=[0.01, 0.1, 0.5], colors=palette.CONTOURS, linewidths=0.6)
         if usable(draws, fit):
             pts = draws[["x", "y"]].to_numpy()[:max_points]
-            ax.scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.3, color="#1f77b4", rasterized=True)
+            ax.scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.3, color=palette.DRAWS, rasterized=True)
         else:
-            ax.text(0.5, 0.5, fit.get("status", "?"), color="#d62728", ha="center",
+            ax.text(0.5, 0.5, fit.get("status", "?"), color=palette.HIGHLIGHT, ha="center",
                     transform=ax.transAxes)
         ax.set_xlim(-box, box)
         ax.set_ylim(-box, box)
@@ -172,10 +168,10 @@ def group_errorbars(fits: dict, truth: dict, n_groups: int, path, *, title: str,
         for i, (label, draws) in enumerate(shown):
             x = np.arange(n_groups) - 0.4 + (i + 0.5) * width
             ax.errorbar(x, draws[cols].mean(), yerr=draws[cols].std(), fmt="o", ms=3,
-                        lw=1, color=PALETTE[i % len(PALETTE)], label=label)
+                        lw=1, color=palette.method_colour(i), label=label)
         true = [truth.get(c) for c in cols]
         if all(v is not None for v in true):
-            ax.scatter(np.arange(n_groups), true, marker="_", s=300, color="#000000",
+            ax.scatter(np.arange(n_groups), true, marker="_", s=300, color=palette.TRUTH,
                        label="truth", zorder=5)
         ax.set_xlabel("group")
         ax.set_ylabel(site)
@@ -197,7 +193,7 @@ def warm_curves(pairs: dict, path, *, title: str, dpi: int = 90):
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.6 * nrow), squeeze=False)
     for ax, (method, runs) in zip(axes.ravel(), pairs.items()):
         lows, highs = [], []
-        for (trace, fit), label, color in zip(runs, ("cold", "warm"), ("#1f77b4", "#d62728")):
+        for (trace, fit), label, color in zip(runs, ("cold", "warm"), (palette.COLD, palette.WARM)):
             step, loss = trace["step"].to_numpy(), trace["loss"].to_numpy()
             ok = np.isfinite(loss)
             w = max(ok.sum() // 50, 1)

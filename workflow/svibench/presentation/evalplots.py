@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import io
-from .plots import PALETTE, _save, plt
+from .. import io
+from . import palette
+from .plots import _save, plt
 
-REFERENCE_COLOR = "#000000"
 MAX_GROUPS = 4  # hier: groups shown in the predictive figure
 
 
@@ -33,7 +33,7 @@ def _band(ax, x, mock: pd.DataFrame, cols, color):
 
 
 def _missing(ax, status):
-    ax.text(0.5, 0.5, f"no mocks ({status})", color="#d62728", ha="center", va="center",
+    ax.text(0.5, 0.5, f"no mocks ({status})", color=palette.HIGHLIGHT, ha="center", va="center",
             transform=ax.transAxes, fontsize=8)
 
 
@@ -55,10 +55,10 @@ def coin_heads(runs, heads: int, n: int, path, *, title: str, dpi: int = 90):
     for i, (label, mock, status) in enumerate(runs):
         if mock.empty:
             continue
-        color = REFERENCE_COLOR if label == "reference" else PALETTE[i % len(PALETTE)]
+        color = palette.REFERENCE if label == "reference" else palette.method_colour(i)
         ax.hist(mock["heads"], bins=bins, density=True, histtype="step", color=color,
                 lw=2.2 if label == "reference" else 1.0, label=label)
-    ax.axvline(heads, color="#d62728", ls="--", lw=1.5, label=f"observed ({heads})")
+    ax.axvline(heads, color=palette.HIGHLIGHT, ls="--", lw=1.5, label=f"observed ({heads})")
     ax.set_xlabel("heads in a mock dataset")
     ax.set_ylabel("share of mocks")
     ax.legend(fontsize=7, frameon=False, ncol=2)
@@ -75,7 +75,7 @@ def predictive_bands(runs, data: pd.DataFrame, path, *, title: str, dpi: int = 9
     fig, axes = plt.subplots(nrow, ncol, figsize=(2.6 * ncol + 0.6, 1.7 * nrow + 0.6),
                              squeeze=False, sharex="col", sharey="col")
     for r, (label, mock, status) in enumerate(runs):
-        color = "#555555" if label == "reference" else PALETTE[r % len(PALETTE)]
+        color = palette.REFERENCE if label == "reference" else palette.method_colour(r)
         for c, g in enumerate(groups):
             ax = axes[r, c]
             rows = np.arange(len(data)) if g is None else np.flatnonzero(data["group"] == g)
@@ -86,7 +86,7 @@ def predictive_bands(runs, data: pd.DataFrame, path, *, title: str, dpi: int = 9
             else:
                 _band(ax, x, mock, [f"y[{i}]" for i in rows], color)
             ax.errorbar(x, data["y"].to_numpy()[rows], yerr=data["yerr"].to_numpy()[rows],
-                        fmt="o", ms=2.5, lw=0.8, color="#000000")
+                        fmt="o", ms=2.5, lw=0.8, color=palette.TRUTH)
             ax.tick_params(labelsize=7)
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
@@ -105,7 +105,7 @@ def scaling_figure(summary: dict, path, *, dpi: int = 90):
     thr = summary["thresholds"]["mean_err"]
     for i, (method, df) in enumerate(rows.groupby("method", sort=False)):
         df = df.sort_values("D")
-        color = PALETTE[i % len(PALETTE)]
+        color = palette.method_colour(i)
         style = dict(color=color, marker="o", ms=4, lw=1.2, label=method)
         axes[0].plot(df["D"], df["seconds"], **style)
         axes[1].plot(df["D"], df["mean_err"], **style)
@@ -113,7 +113,7 @@ def scaling_figure(summary: dict, path, *, dpi: int = 90):
         axes[2].plot(df["D"], tta, **style)
         never = df[tta.isna() & df["seconds"].notna()]
         axes[2].scatter(never["D"], never["seconds"], marker="x", color=color, s=30)
-    axes[1].axhline(thr, color="#d62728", ls="--", lw=1)
+    axes[1].axhline(thr, color=palette.HIGHLIGHT, ls="--", lw=1)
     from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
     dims = sorted(rows["D"].unique())
