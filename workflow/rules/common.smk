@@ -167,7 +167,7 @@ def figure_inputs(kind=None, files=("draws.parquet", "fit.json", "trace.parquet"
         d = dataset_of(w)
         return {"fits": [f"{r.dir}/{f}" for r in STUDY.primary_runs(w.model, w.dataset, kind)
                          for f in files],
-                "meta": d.meta, "csv": d.csv, "code": PLOT_CODE}
+                "meta": d.meta, "csv": d.csv}
     return inputs
 
 

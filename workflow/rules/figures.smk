@@ -5,6 +5,7 @@
 rule plot_corner:
     input:
         unpack(figure_inputs()),
+        code=PLOT_CODE,
         reference=f"{REFERENCE_DIR}/draws.parquet",
     output:
         report(f"{FIGURE_DIR}/corner.png", caption="../report/corner.rst",
@@ -27,6 +28,7 @@ rule plot_corner:
 use rule plot_corner as plot_loss with:
     input:
         unpack(figure_inputs("svi")),
+        code=PLOT_CODE,
     output:
         report(f"{FIGURE_DIR}/loss.png", caption="../report/loss.rst",
                category="Loss curves", subcategory="{model}"),
@@ -41,6 +43,7 @@ use rule plot_corner as plot_loss with:
 use rule plot_corner as plot_density with:
     input:
         unpack(figure_inputs()),
+        code=PLOT_CODE,
     output:
         report(f"{FIGURE_DIR}/density.png", caption="../report/density.rst",
                category="2-D densities", subcategory="{model}"),
@@ -57,6 +60,7 @@ use rule plot_corner as plot_density with:
 use rule plot_corner as plot_groups with:
     input:
         unpack(figure_inputs()),
+        code=PLOT_CODE,
     output:
         report(f"{FIGURE_DIR}/groups.png", caption="../report/groups.rst",
                category="Hierarchical groups", subcategory="{model}"),
