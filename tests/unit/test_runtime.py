@@ -1,5 +1,7 @@
 """How a job sets JAX up for the GPU it was (or was not) given, and what it logs."""
 
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -9,9 +11,22 @@ import pytest
 import yaml
 
 from svibench.config import ConfigError, resources, validate
-from svibench.runtime import DEFAULT_XLA_FLAGS, slurm_context, xla_flags
+import svibench.runtime as runtime
+from svibench.runtime import DEFAULT_XLA_FLAGS, known_xla_flags, slurm_context, xla_flags
 
 ROOT = Path(__file__).resolve().parents[2]
+MADE_UP = "--xla_cpu_no_such_flag=true"  # no XLA knows it: passing it aborts the process
+
+
+@pytest.fixture(scope="session")
+def flags_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("svibench-cache")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(flags_cache, monkeypatch):
+    """The jobs these tests start keep their XLA flags check here, not in ~/.cache."""
+    monkeypatch.setenv("SVIBENCH_CACHE_DIR", str(flags_cache))
 
 
 def job(code: str, **env):
@@ -56,6 +71,75 @@ def test_the_default_xla_flags_are_ones_this_jaxlib_knows(tmp_path):
               + "print(jax.jit(lambda x: x + 1)(jnp.ones(3)).sum(), os.environ['XLA_FLAGS'])\n")
     assert out.returncode == 0, out.stderr
     assert "6.0" in out.stdout and DEFAULT_XLA_FLAGS[0] in out.stdout
+
+
+def test_a_flag_this_jaxlib_does_not_know_is_dropped_in_one_log_line(tmp_path, caplog):
+    cache = tmp_path / "flags.json"
+    with caplog.at_level(logging.INFO, logger="svibench"):
+        assert known_xla_flags([*DEFAULT_XLA_FLAGS, MADE_UP], cache) == DEFAULT_XLA_FLAGS
+    (msg,) = [r.getMessage() for r in caplog.records if MADE_UP in r.getMessage()]
+    assert "\n" not in msg and "does not know it" in msg
+    (answer,) = json.loads(cache.read_text()).values()  # one jaxlib: one answer
+    assert answer == {**{f: True for f in DEFAULT_XLA_FLAGS}, MADE_UP: False}
+
+
+def test_the_xla_flags_check_runs_once_per_jaxlib(tmp_path, monkeypatch):
+    cache = tmp_path / "flags.json"
+    assert known_xla_flags([MADE_UP, *DEFAULT_XLA_FLAGS], cache) == DEFAULT_XLA_FLAGS
+
+    def no_probe(flags):
+        raise AssertionError(f"probed {flags} again")
+
+    monkeypatch.setattr(runtime, "_probe_xla_flags", no_probe)
+    assert known_xla_flags([MADE_UP, *DEFAULT_XLA_FLAGS], cache) == DEFAULT_XLA_FLAGS
+    # another jaxlib (version or folder): checked afresh; one that cannot be checked
+    # is not passed, and not cached as unknown
+    monkeypatch.setattr(runtime, "_jaxlib_key", lambda: "9.9.9 /elsewhere/jaxlib")
+    monkeypatch.setattr(runtime, "_probe_xla_flags", lambda flags: {})
+    assert known_xla_flags(DEFAULT_XLA_FLAGS, cache) == ()
+    assert "9.9.9 /elsewhere/jaxlib" not in json.loads(cache.read_text())
+
+
+def test_a_job_runs_when_a_default_flag_is_unknown_to_its_jaxlib(tmp_path):
+    """What a jax bump that drops a default flag does: the job runs without it."""
+    log = tmp_path / "u.log"
+    code = ("import svibench.runtime as r\n"
+            f"r.DEFAULT_XLA_FLAGS = (*r.DEFAULT_XLA_FLAGS, {MADE_UP!r})\n"
+            f"r.configure_jax(threads=1, log_file={str(log)!r})\n"
+            "import os, jax, jax.numpy as jnp\n"
+            "print(jax.jit(lambda x: x + 1)(jnp.ones(3)).sum(), os.environ['XLA_FLAGS'])\n")
+    out = job(code)
+    assert out.returncode == 0, out.stderr
+    assert "6.0" in out.stdout and MADE_UP not in out.stdout and DEFAULT_XLA_FLAGS[0] in out.stdout
+    assert f"XLA flag {MADE_UP} not passed: jaxlib" in log.read_text()
+
+
+def test_an_uncaught_exception_lands_in_the_jobs_log(tmp_path):
+    log = tmp_path / "logs" / "e.log"
+    code = ("from svibench.runtime import start_job\n"
+            f"start_job({str(log)!r})\n"
+            "import os, warnings\n"
+            "warnings.warn('mind the gap')\n"
+            "os.write(2, b'written to fd 2\\n')\n"
+            "raise ValueError('boom')\n")
+    out = job(code)
+    assert out.returncode != 0
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "ValueError: boom" in text
+    assert "UserWarning: mind the gap" in text and "written to fd 2" in text
+    # the job's stderr: one line saying what ended it and where the traceback is
+    assert out.stderr.strip() == f"svibench: ValueError: boom (traceback in {log})"
+
+
+def test_xlas_own_messages_land_in_the_jobs_log(tmp_path):
+    """A user's flag is passed as given; the abort XLA makes of an unknown one (C++,
+    on fd 2) is in the log."""
+    log = tmp_path / "x.log"
+    out = job(f"from svibench.runtime import configure_jax\nconfigure_jax(log_file={str(log)!r})\n",
+              XLA_FLAGS=MADE_UP)
+    assert out.returncode != 0
+    assert f"Unknown flag in XLA_FLAGS: {MADE_UP}" in log.read_text()
+    assert "Unknown flag" not in out.stderr
 
 
 def test_a_gpu_job_runs_on_the_gpu(tmp_path):

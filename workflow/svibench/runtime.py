@@ -11,29 +11,144 @@ compile-bound: NumPyro's eager initialisation alone compiles some 250 one-op
 programs. Measured on 2 cores (jax 0.10.2): a linreg AutoMultivariateNormal job 14.5 s
 -> 10.5 s with steps/s the same or better (AutoBNAFNormal's steps are ~30 % slower,
 its compile 6 s shorter). A flag the user sets in ``XLA_FLAGS`` wins over ours.
+XLA aborts the process on a flag it does not know (jaxlib 0.11.2 no longer knows
+that one), so a default flag is passed only where the installed jaxlib knows it
+(``known_xla_flags``: checked once per jaxlib, the answer kept in a small JSON file).
+
+With a log file (``start_job``, ``configure_jax``), everything a job says lands in
+it: the package's log, Python warnings, an uncaught exception's traceback, and the
+process's stderr (fd 2, so JAX's and XLA's C++ messages too). The job's own stderr
+then gets only one-line messages (``sys.exit("...")``, or which exception ended
+the job and where its traceback is).
 """
 
 from __future__ import annotations
 
+import faulthandler
 import gc
+import importlib.metadata
+import importlib.util
+import json
 import logging
 import os
+import subprocess
 import sys
+import tempfile
+import threading
+import warnings
 from contextlib import contextmanager
 
 
-# jax/jaxlib are pinned (pyproject.toml): XLA aborts on a flag it does not know, so
-# a version bump must check these still exist.
+# XLA aborts on a flag it does not know: configure_jax passes only those of these the
+# installed jaxlib knows (known_xla_flags).
 DEFAULT_XLA_FLAGS = ("--xla_cpu_use_fusion_emitters=false",)
 
 
-def xla_flags(current: str, threads: int) -> str:
-    """``XLA_FLAGS`` for a job: ``current`` (the user's, kept), our defaults for flags it
+def xla_flags(current: str, threads: int, defaults=DEFAULT_XLA_FLAGS) -> str:
+    """``XLA_FLAGS`` for a job: ``current`` (the user's, kept), ``defaults`` for flags it
     does not set, and ``threads`` host devices (replacing any count in ``current``)."""
     flags = [f for f in current.split() if "host_platform_device_count" not in f]
     named = {f.split("=", 1)[0] for f in flags}
-    flags += [f for f in DEFAULT_XLA_FLAGS if f.split("=", 1)[0] not in named]
+    flags += [f for f in defaults if f.split("=", 1)[0] not in named]
     return " ".join(flags + [f"--xla_force_host_platform_device_count={threads}"])
+
+
+def svibench_cache_dir() -> str:
+    """Where svibench keeps small answers between jobs: ``$SVIBENCH_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/svibench``, else ``~/.cache/svibench``."""
+    if os.environ.get("SVIBENCH_CACHE_DIR"):
+        return os.environ["SVIBENCH_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "svibench")
+
+
+def _jaxlib_key() -> str | None:
+    """``"<version> <folder>"`` of the jaxlib that ``import jax`` would load (without
+    importing it); None without one."""
+    try:
+        spec = importlib.util.find_spec("jaxlib")
+        version = importlib.metadata.version("jaxlib")
+    except (ImportError, ValueError, importlib.metadata.PackageNotFoundError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return f"{version} {os.path.realpath(list(spec.submodule_search_locations)[0])}"
+
+
+_PROBE = "import jax; jax.devices()"  # XLA parses XLA_FLAGS when its first client starts
+
+
+def _probe_xla_flags(flags) -> dict:
+    """``{flag: known}`` for ``flags`` by starting JAX's CPU client in a fresh interpreter
+    with them (XLA aborts naming a flag it does not know). A flag left out of the answer
+    could not be told (the probe failed for another reason)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_PLATFORMS")}
+    env["JAX_PLATFORMS"] = "cpu"
+    left, known = list(flags), {}
+    while left:
+        env["XLA_FLAGS"] = " ".join(left)
+        try:
+            out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True,
+                                 text=True, timeout=300, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError):
+            return known
+        if out.returncode == 0:
+            return known | {f: True for f in left}
+        # XLA's message names the flag: "Unknown flag in XLA_FLAGS: --xla_..."
+        unknown = [f for f in left if f.split("=", 1)[0] in out.stderr]
+        if not unknown:
+            return known
+        known |= {f: False for f in unknown}
+        left = [f for f in left if f not in unknown]
+    return known
+
+
+def known_xla_flags(flags, cache_file: str | None = None) -> tuple:
+    """Those of ``flags`` (``--name=value``) the installed jaxlib knows; each one dropped
+    is logged in one line. Checked once per jaxlib (version and folder) by
+    ``_probe_xla_flags`` (~1 s); the answer is kept as JSON in ``cache_file`` (default:
+    ``xla_flags.json`` in ``svibench_cache_dir()``). A flag that could not be checked
+    is not passed (and not cached: the next job checks again)."""
+    flags = tuple(flags)
+    if not flags:
+        return flags
+    key = _jaxlib_key()
+    if key is None:
+        return flags  # no jaxlib: importing jax fails anyway, with its own message
+    path = cache_file or os.path.join(svibench_cache_dir(), "xla_flags.json")
+    try:
+        with open(path) as f:
+            cache = json.load(f)
+        if not isinstance(cache, dict):
+            cache = {}
+    except (OSError, ValueError):
+        cache = {}
+    seen = cache.get(key) if isinstance(cache.get(key), dict) else {}
+    todo = [f for f in flags if not isinstance(seen.get(f), bool)]
+    if todo:
+        found = _probe_xla_flags(todo)
+        if found:
+            seen = {**seen, **found}
+            cache[key] = seen
+            try:  # written whole (rename), so a job running alongside reads old or new
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                                           prefix=".xla_flags.")
+                with os.fdopen(fd, "w") as f:
+                    json.dump(cache, f, indent=1, sort_keys=True)
+                os.replace(tmp, path)
+            except OSError as err:
+                logging.getLogger("svibench").info("could not cache the XLA flags check in %s: %s",
+                                                   path, err)
+    jaxlib = key.split(" ", 1)[0]
+    for f in flags:
+        if seen.get(f) is False:
+            logging.getLogger("svibench").warning(
+                "XLA flag %s not passed: jaxlib %s does not know it", f, jaxlib)
+        elif f not in seen:
+            logging.getLogger("svibench").warning(
+                "XLA flag %s not passed: could not check that jaxlib %s knows it", f, jaxlib)
+    return tuple(f for f in flags if seen.get(f) is True)
 
 
 @contextmanager
@@ -98,7 +213,10 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
     if log_file:
         setup_logging(log_file)
     threads = max(int(threads or 1), 1)
-    os.environ["XLA_FLAGS"] = xla_flags(os.environ.get("XLA_FLAGS", ""), threads)
+    current = os.environ.get("XLA_FLAGS", "")
+    named = {f.split("=", 1)[0] for f in current.split()}
+    ours = known_xla_flags([f for f in DEFAULT_XLA_FLAGS if f.split("=", 1)[0] not in named])
+    os.environ["XLA_FLAGS"] = xla_flags(current, threads, ours)
     platform = "cuda" if int(gpu or 0) > 0 else "cpu"
     # With a GPU: CUDA first, the CPU still initialised, so that a missing GPU shows
     # as "no gpu device" below (JAX_PLATFORMS=cuda alone dies on an assertion
@@ -136,15 +254,102 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
     return platform
 
 
+class _Tee:
+    """A text stream writing to ``streams`` (the log first); its ``fileno`` is the log's."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for s in self.streams:
+            s.write(text)
+        return len(text)
+
+    def flush(self):
+        for s in self.streams:
+            s.flush()
+
+    def fileno(self):
+        return self.streams[0].fileno()
+
+    def isatty(self):
+        return False
+
+    def __getattr__(self, name):  # encoding, errors, ...: the log's
+        return getattr(self.streams[0], name)
+
+
+_console = None  # the process's stderr before route_stderr: one-line messages go there too
+
+
+def route_stderr(log_file: str):
+    """Make ``log_file`` (emptied) the process's stderr, fd 2, so that C++ messages (XLA's,
+    a fatal abort's) land in it too; return a text stream on it. ``sys.stderr`` then
+    writes to the log and to the former stderr (``sys.exit("...")``'s one line shows in
+    both); a crash (segfault, abort) dumps the Python stack into the log."""
+    global _console
+    path = os.path.abspath(log_file)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    for s in (sys.stdout, sys.stderr):
+        if s is not None:
+            s.flush()
+    # O_APPEND: this and any child writing to the same file never overwrite each other.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
+    if _console is None:
+        _console = open(os.dup(2), "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    os.dup2(fd, 2)
+    os.close(fd)
+    log = open(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+    sys.stderr = _Tee(log, _console)
+    faulthandler.enable(file=log)
+    return log
+
+
+def _one_line(exc_type, exc) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{exc_type.__name__}: {text[0]}" if text else exc_type.__name__
+
+
+def log_uncaught(log_file: str):
+    """An uncaught exception (main thread or another) goes to the log with its
+    traceback; the former stderr gets one line naming it and the log."""
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        logging.getLogger("svibench").critical("uncaught exception, the job fails",
+                                               exc_info=(exc_type, exc, tb))
+        if _console is not None:
+            _console.write(f"svibench: {_one_line(exc_type, exc)} (traceback in {log_file})\n")
+            _console.flush()
+
+    def thread_hook(args):
+        if args.exc_type is SystemExit:
+            return
+        hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook
+
+
+def _log_warning(message, category, filename, lineno, file=None, line=None):
+    """``warnings.showwarning`` as one log line (logging's own adds the source line)."""
+    logging.getLogger("py.warnings").warning("%s:%s: %s: %s", filename, lineno,
+                                             category.__name__, message)
+
+
 def setup_logging(log_file: str | None = None, level=logging.INFO):
-    """Send the package's log (and warnings) to ``log_file``, or to stderr without one."""
+    """Send the package's log (and warnings) to ``log_file``, or to stderr without one.
+    With one, also uncaught exceptions and the process's stderr (``route_stderr``,
+    ``log_uncaught``)."""
     handlers = [logging.StreamHandler(sys.stderr)]
     if log_file:
-        os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
-        handlers = [logging.FileHandler(log_file, mode="w")]
+        handlers = [logging.StreamHandler(route_stderr(log_file))]
+        log_uncaught(log_file)
     logging.basicConfig(level=level, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.captureWarnings(True)
+    logging.captureWarnings(True)  # (so that captureWarnings(False) restores Python's)
+    warnings.showwarning = _log_warning
     where = slurm_context()
     if where:
         logging.getLogger("svibench").info("%s", where)
