@@ -25,8 +25,8 @@ def test_coin_log_density():
 
 def test_corrgauss_log_density_is_the_gaussian_factor():
     mod = get_model("corrgauss")
-    arrays, static = mod.prepare(None, mod.DEFAULTS)
-    cov = mod.covariance(mod.DEFAULTS)
+    arrays, static = mod.prepare(None, mod.defaults)
+    cov = mod.covariance(mod.defaults)
     z = np.array([1.0, -0.5])
     expected = -0.5 * z @ np.linalg.inv(cov) @ z
     assert logp("corrgauss", arrays, static, {"x": 1.0, "y": -0.5}) == pytest.approx(expected, rel=1e-5)
@@ -42,7 +42,7 @@ def test_corrgauss_covariance_has_the_stated_axes():
 
 def test_multimodal_log_density():
     mod = get_model("multimodal")
-    arrays, static = mod.prepare(None, mod.DEFAULTS)
+    arrays, static = mod.prepare(None, mod.defaults)
     x, y = 3.0, 4.0
     u1, u2 = (x + y) / math.sqrt(2), (x - y) / math.sqrt(2)
     s1, s2, b = 0.5, 2.0, 5.0
@@ -85,11 +85,11 @@ EXPECTED_COLUMNS = {"coin": ["y"], "linreg": ["x", "y", "yerr"], "hier": ["group
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_simulate_is_deterministic_in_its_seed(name):
     mod = get_model(name)
-    a, ta = mod.simulate(dict(mod.DEFAULTS), 3)
-    b, tb = mod.simulate(dict(mod.DEFAULTS), 3)
+    a, ta = mod.simulate(dict(mod.defaults), 3)
+    b, tb = mod.simulate(dict(mod.defaults), 3)
     assert a.equals(b) and ta == tb
-    if mod.DATA_DRIVEN:
-        c, _ = mod.simulate(dict(mod.DEFAULTS), 4)
+    if mod.has_observations:
+        c, _ = mod.simulate(dict(mod.defaults), 4)
         assert not a.equals(c)
         assert list(a.columns) == EXPECTED_COLUMNS[name]
 
@@ -99,11 +99,11 @@ def test_simulated_shapes():
     df, truth = coin.simulate({"n": 20, "heads": 12, "p": None}, 1)
     assert len(df) == 20 and df["y"].sum() == 12 and truth["f"] == pytest.approx(0.6)
     lin = get_model("linreg")
-    df, truth = lin.simulate(dict(lin.DEFAULTS), 1)
+    df, truth = lin.simulate(dict(lin.defaults), 1)
     assert len(df) == 15 and np.all(np.diff(df["x"]) >= 0) and (df["yerr"] == 0.2).all()
     assert truth["theta"] == pytest.approx(math.pi / 4) and truth["Q"] == pytest.approx(0.8)
     hier = get_model("hier")
-    df, truth = hier.simulate(dict(hier.DEFAULTS, groups=5), 1)
+    df, truth = hier.simulate(dict(hier.defaults, groups=5), 1)
     sizes = df.groupby("group").size()
     assert len(sizes) == 5 and sizes.min() >= 6 and sizes.max() <= 18
     assert {f"m[{j}]" for j in range(5)} <= set(truth) and len(truth) == 2 * 5 + 4
@@ -112,9 +112,10 @@ def test_simulated_shapes():
 
 def test_multimodal_grid_sampler_matches_numerical_moments():
     mod = get_model("multimodal")
-    draws = mod.grid_sampler(mod.DEFAULTS, cells=512)(np.random.default_rng(0), 200_000)
+    draws = mod.grid_sampler(mod.defaults, cells=512)(np.random.default_rng(0), 200_000)
     u1 = (draws["x"] + draws["y"]) / math.sqrt(2)
     # Two symmetric modes at +-b with width s1 along u1.
     assert abs(u1.mean()) < 0.05
     assert np.mean(np.abs(u1)) == pytest.approx(5.0, abs=0.05)
     assert np.mean(u1 > 0) == pytest.approx(0.5, abs=0.01)
+
