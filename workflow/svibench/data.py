@@ -17,7 +17,7 @@ from . import io
 from .models import Model, get_model
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no truth value: compare by identity
 class Problem:
     """One dataset bound to its model.
 
