@@ -33,7 +33,7 @@ def dataset(model: str, groups: int | None):
     from svibench.models import get_model
 
     mod = get_model(model)
-    settings = dict(mod.DEFAULTS)
+    settings = dict(mod.defaults)
     if groups is not None:
         settings["groups"] = groups
     df, _ = mod.simulate(settings, 1)

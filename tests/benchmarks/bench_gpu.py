@@ -36,7 +36,7 @@ from svibench.engine.nuts import run_nuts
 from svibench.engine.svi import run_svi
 from svibench.models import get_model
 mod = get_model("hier")
-settings = {{**mod.DEFAULTS, "groups": {groups}}}
+settings = {{**mod.defaults, "groups": {groups}}}
 df, _ = mod.simulate(settings, 1)
 arrays, static = mod.prepare(df, settings)
 model = bound_model("hier", static)

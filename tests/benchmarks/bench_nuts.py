@@ -33,7 +33,7 @@ from svibench.data import bound_model
 from svibench.engine.nuts import run_nuts
 from svibench.models import get_model
 mod = get_model({model!r})
-settings = dict(mod.DEFAULTS)
+settings = dict(mod.defaults)
 if {groups!r} is not None:
     settings["groups"] = {groups!r}
 df, _ = mod.simulate(settings, 1)

@@ -16,7 +16,7 @@ from svibench.models import get_model
 
 def coin():
     mod = get_model("coin")
-    s = dict(mod.DEFAULTS, n=20, heads=12)
+    s = dict(mod.defaults, n=20, heads=12)
     df, _ = mod.simulate(s, 1)
     arrays, static = mod.prepare(df, s)
     return bound_model("coin", static), arrays

@@ -14,7 +14,7 @@ from svibench.models import MODEL_NAMES, get_model
 
 def problem(name, **settings):
     mod = get_model(name)
-    s = dict(mod.DEFAULTS, **settings)
+    s = dict(mod.defaults, **settings)
     df, truth = mod.simulate(s, 0)
     arrays, static = mod.prepare(df, s)
     return bound_model(name, static), arrays

@@ -17,7 +17,7 @@ from svibench.reference import build_reference
 @pytest.fixture(scope="module")
 def corrgauss(tmp_path_factory):
     d = tmp_path_factory.mktemp("cg")
-    simulate_dataset("corrgauss", "t", {**get_model("corrgauss").DEFAULTS, "seed": 0},
+    simulate_dataset("corrgauss", "t", {**get_model("corrgauss").defaults, "seed": 0},
                      d / "t.csv", d / "t.json")
     ref = {"draws": d / "ref.parquet", "json": d / "ref.json", "mocks": d / "refm.parquet"}
     build_reference("corrgauss", "t", d / "t.csv", d / "t.json", {}, ref)
@@ -40,7 +40,7 @@ def run(d, ref, files, name):
 
 def test_an_exact_fit_sits_at_the_floor_and_a_shifted_one_is_flagged(corrgauss):
     d, ref = corrgauss
-    cov = get_model("corrgauss").covariance(get_model("corrgauss").DEFAULTS)
+    cov = get_model("corrgauss").covariance(get_model("corrgauss").defaults)
     z = np.random.default_rng(5).multivariate_normal([0, 0], cov, 4000)
     good, _ = run(d, ref, write_fit(d, "good", pd.DataFrame(z, columns=["x", "y"])), "good")
     assert good["status"] == "ok" and good["flags"] == [] and good["accurate"]
@@ -70,7 +70,7 @@ def test_a_diverged_fit_has_null_metrics_never_zero(corrgauss):
 
 def test_nuts_fit_gets_mcmc_diagnostics(corrgauss):
     d, ref = corrgauss
-    cov = get_model("corrgauss").covariance(get_model("corrgauss").DEFAULTS)
+    cov = get_model("corrgauss").covariance(get_model("corrgauss").defaults)
     z = np.random.default_rng(6).multivariate_normal([0, 0], cov, 4000)  # 2 chains of 2000
     files = write_fit(d, "nuts", pd.DataFrame(z, columns=["x", "y"]), kind="nuts", chains=2,
                       diagnostics={"divergences": 3})

@@ -55,7 +55,7 @@ def test_latent_sites_compiles_nothing():
     from svibench.models import get_model
 
     mod = get_model("hier")
-    settings = {**mod.DEFAULTS, "groups": 5}
+    settings = {**mod.defaults, "groups": 5}
     df, _ = mod.simulate(settings, 3)
     arrays, static = mod.prepare(df, settings)
     n, sites = _compiles(lambda: latent_sites(bound_model("hier", static), arrays))
@@ -193,7 +193,7 @@ def test_a_diverged_fit_keeps_exactly_the_state_before_its_first_bad_step():
     from svibench.models import get_model
 
     mod = get_model("coin")
-    s = dict(mod.DEFAULTS, n=20, heads=12)
+    s = dict(mod.defaults, n=20, heads=12)
     df, _ = mod.simulate(s, 1)
     arrays, static = mod.prepare(df, s)
     model = bound_model("coin", static)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from svibench import predictive as P
-from svibench.data import bound_model
+from svibench.data import bind, bound_model
 from svibench.engine.draws import flatten, latent_sites
 from svibench.engine.psis import psis_khat
 from svibench.engine.svi import run_svi
@@ -19,7 +19,7 @@ from svibench.models import get_model
 
 def problem(name, seed=0, **settings):
     mod = get_model(name)
-    s = {**mod.DEFAULTS, **settings}
+    s = {**mod.defaults, **settings}
     df, _ = mod.simulate(s, seed)
     arrays, static = mod.prepare(df, s)
     return arrays, static
@@ -38,7 +38,7 @@ def test_unflatten_inverts_flatten():
 def test_coin_mock_heads_are_binomial():
     arrays, static = problem("coin", n=20, heads=12)
     draws = pd.DataFrame({"f": np.full(4000, 0.3)})
-    mock = P.mocks("coin", arrays, static, draws, 4000, seed=1)
+    mock = P.mocks(bind("coin", arrays, static), draws, 4000, seed=1)
     assert list(mock.columns) == ["heads"]
     h = mock["heads"]
     assert h.mean() == pytest.approx(6.0, abs=4 * math.sqrt(4.2 / 4000))
@@ -51,7 +51,7 @@ def test_linreg_mocks_follow_the_line_when_every_point_is_foreground():
     theta, b_perp = 0.6, 0.2
     draws = pd.DataFrame({"theta": np.full(2000, theta), "b_perp": b_perp, "bg_mean": 0.0,
                           "bg_sigma": 1.0, "Q": 1.0})
-    mock = P.mocks("linreg", arrays, static, draws, 2000, seed=2)
+    mock = P.mocks(bind("linreg", arrays, static), draws, 2000, seed=2)
     x = np.asarray(arrays["x"])
     line = math.tan(theta) * x + b_perp / math.cos(theta)
     np.testing.assert_allclose(mock.mean().to_numpy(), line, atol=4 * 0.2 / math.sqrt(2000))

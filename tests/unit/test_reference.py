@@ -20,7 +20,7 @@ N = 20_000
 
 def make(tmp_path, model, **settings):
     mod = get_model(model)
-    s = {**mod.DEFAULTS, **settings, "seed": settings.get("seed", 1)}
+    s = {**mod.defaults, **settings, "seed": settings.get("seed", 1)}
     simulate_dataset(model, "t", s, tmp_path / "t.csv", tmp_path / "t.json")
     out = {k: tmp_path / f"{k}.{ext}" for k, ext in
            (("draws", "parquet"), ("json", "json"), ("mocks", "parquet"))}
@@ -47,14 +47,14 @@ def test_corrgauss_reference_has_the_analytic_covariance(tmp_path):
     csv, meta, out = make(tmp_path, "corrgauss")
     info = build_reference("corrgauss", "t", csv, meta, {}, out)
     d = io.read_parquet(out["draws"])
-    cov = get_model("corrgauss").covariance(get_model("corrgauss").DEFAULTS)  # [[5, 4], [4, 5]]
+    cov = get_model("corrgauss").covariance(get_model("corrgauss").defaults)  # [[5, 4], [4, 5]]
     assert info["kind"] == "exact" and list(d.columns) == ["x", "y"]
     np.testing.assert_allclose(np.cov(d.to_numpy().T), cov, rtol=0.05)
     np.testing.assert_allclose(d.mean(), [0, 0], atol=4 * math.sqrt(5 / N))
     assert io.read_parquet(out["mocks"]).empty  # no observations to predict
 
 
-def multimodal_moment(fn, s=get_model("multimodal").DEFAULTS):
+def multimodal_moment(fn, s=get_model("multimodal").defaults):
     """E[fn(u1, u2)] under the multimodal density on the box, by nested quadrature in
     the rotated frame (unit Jacobian): |u1 +- u2| <= box * sqrt(2)."""
     r = s["box"] * math.sqrt(2)
@@ -99,7 +99,7 @@ def test_multimodal_grid_is_fine_enough_halving_the_cell_changes_no_metric():
     mod = get_model("multimodal")
 
     def draws(cells, seed, n=20_000):
-        return mod.grid_sampler(mod.DEFAULTS, cells)(np.random.default_rng(seed), n)
+        return mod.grid_sampler(mod.defaults, cells)(np.random.default_rng(seed), n)
 
     ref = pd.concat([draws(1024, 1), draws(1024, 2)], ignore_index=True)
     null = [M.score(draws(1024, 10 + k), ref) for k in range(4)]

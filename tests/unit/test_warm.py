@@ -30,7 +30,7 @@ def test_resize_fills_a_changed_plate_with_the_old_mean():
 
 def hier(seed, groups):
     mod = get_model("hier")
-    s = dict(mod.DEFAULTS, groups=groups)
+    s = dict(mod.defaults, groups=groups)
     df, _ = mod.simulate(s, seed)
     arrays, static = mod.prepare(df, s)
     return bound_model("hier", static), arrays

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from .methods import METHODS, get_method, methods_for
-from .models import MODEL_NAMES, get_model
+from .models import SCALING_MODEL, get_model, model_names
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 SVI_KEYS = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "guide",
@@ -99,8 +99,8 @@ def validate(config: dict) -> dict:
         raise _schema_error(best)
     _fill_defaults(schema, cfg)
     for name, entry in cfg["models"].items():
-        if name not in MODEL_NAMES:
-            raise ConfigError(f"models.{name}: unknown model (known: {', '.join(MODEL_NAMES)})")
+        if name not in model_names():
+            raise ConfigError(f"models.{name}: unknown model (known: {', '.join(model_names())})")
         entry["datasets"] = {ds: _dataset(name, ds, s) for ds, s in entry["datasets"].items()}
         entry["methods"] = _methods(name, entry["methods"])
         _warm_start(name, entry)
@@ -172,35 +172,33 @@ def _dataset(model: str, name: str, settings: dict) -> dict:
     for key, value in settings.items():
         if key == "seed":
             continue
-        if key not in mod.DEFAULTS:
+        if key not in mod.defaults:
             raise ConfigError(f"{where}: unknown setting {key!r} for model {model} "
-                              f"(allowed: seed, {', '.join(mod.DEFAULTS)})")
-        default = mod.DEFAULTS[key]
+                              f"(allowed: seed, {', '.join(mod.defaults)})")
+        default = mod.defaults[key]
         ok = (isinstance(value, list) and isinstance(default, list)
               and all(_is_number(v) for v in value) and len(value) == len(default)) \
             or (_is_number(value) and not isinstance(default, list)) \
             or (value is None and default is None)
         if not ok:
             raise ConfigError(f"{where}.{key}: must be a number{' list' if isinstance(default, list) else ''}, got {value!r}")
-    for key, default in mod.DEFAULTS.items():
+    for key, default in mod.defaults.items():
         out[key] = copy.deepcopy(settings.get(key, default))
-    checker = getattr(mod, "check_settings", None)
-    if checker:
-        problem = checker(out)  # None, "message" or (key, "message")
-        if isinstance(problem, tuple):
-            raise ConfigError(f"{where}.{problem[0]}: {problem[1]}")
-        if problem:
-            raise ConfigError(f"{where}: {problem}")
+    problem = mod.check_settings(out)  # None, "message" or (key, "message")
+    if isinstance(problem, tuple):
+        raise ConfigError(f"{where}.{problem[0]}: {problem[1]}")
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
     return out
 
 
 def _user_dataset(model: str, settings: dict, where: str) -> dict:
     """``{csv: path}``: the file is validated now, before any job runs."""
-    from .usercsv import COLUMNS, CSVError, check, supports
+    from .usercsv import CSVError, check, csv_models, supports
 
     if not supports(model):
         raise ConfigError(f"{where}.csv: model {model} takes no data file "
-                          f"(user CSVs are for: {', '.join(COLUMNS)})")
+                          f"(user CSVs are for: {', '.join(csv_models())})")
     extra = sorted(set(settings) - {"csv"})
     if extra:
         raise ConfigError(f"{where}: unknown key {extra[0]!r} beside 'csv' (a dataset from "
@@ -209,7 +207,7 @@ def _user_dataset(model: str, settings: dict, where: str) -> dict:
     if not isinstance(path, str) or not path.strip():
         raise ConfigError(f"{where}.csv: must be the path of a CSV file, got {path!r}")
     inside = Path(path).resolve()
-    generated = [Path("data", m).resolve() for m in MODEL_NAMES]
+    generated = [Path("data", m).resolve() for m in model_names()]
     if any(inside == g or g in inside.parents for g in generated):
         raise ConfigError(f"{where}.csv: {path} is inside data/<model>/, where the workflow "
                           "writes its datasets; keep your files elsewhere (e.g. data/user/)")

@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import io
 from . import metrics as M
-from .models import get_model
+from .models import Model, get_model
 
 log = logging.getLogger("svibench.evaluate")
 
@@ -94,12 +94,12 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
             result["khat"] = (fit.get("psis") or {}).get("khat")
         else:
             result["mcmc"] = mcmc_summary(draws, fit)
-        if hasattr(mod, "mode_labels"):
+        if mod.modes is not None:
             result["mode_mass"] = M.mode_mass(mod.mode_labels(draws), mod.mode_labels(ref),
-                                              mod.MODES)
-        if mod.DATA_DRIVEN and settings["predictive_draws"] > 0 and fit_files.get("mocks"):
+                                              mod.modes)
+        if mod.has_observations and settings["predictive_draws"] > 0 and fit_files.get("mocks"):
             result["predictive"] = predictive_check(
-                model, data_csv, io.read_parquet(fit_files["mocks"]), reference_files.get("mocks"))
+                mod, data_csv, io.read_parquet(fit_files["mocks"]), reference_files.get("mocks"))
         result["flags"] = M.flags(result, thresholds)
         result["accurate"] = M.accurate(result, thresholds)
     result["seconds"] = time.perf_counter() - t0
@@ -109,7 +109,7 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
     return result
 
 
-def predictive_check(model, data_csv, mock: pd.DataFrame, reference_mocks) -> dict | None:
+def predictive_check(model: Model, data_csv, mock: pd.DataFrame, reference_mocks) -> dict | None:
     """The ``predictive`` entry: the fit's mocks against the observations in
     ``data_csv`` (and the reference's mocks); None when the fit job drew none."""
     from .predictive import observed_in_csv, summary

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .data import bound_model, load_dataset
+from .data import Problem, load_problem
 from .engine.draws import flatten, flatten_params, guide_draws, latent_sites
 from .methods import get_method
+from .models import Model
 
 log = logging.getLogger("svibench.fit")
 
@@ -46,11 +47,12 @@ def final_loss(losses: np.ndarray) -> float | None:
     return float(np.mean(tail))
 
 
-def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options: dict,
-            out: dict, init_from=None) -> dict:
-    """Fit ``method`` on a dataset and write the files named in ``out``
-    (keys ``draws``, ``trace``, ``fit``, for SVI ``params``, and optionally ``mocks``:
-    ``options["predictive_draws"]`` mock datasets). Returns fit.json.
+def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
+            options: dict, out: dict, init_from=None) -> dict:
+    """Fit ``method`` on a dataset of ``model`` (a registered name or a ``Model``) and
+    write the files named in ``out`` (keys ``draws``, ``trace``, ``fit``, for SVI
+    ``params``, and optionally ``mocks``: ``options["predictive_draws"]`` mock
+    datasets). Returns fit.json.
 
     ``init_from``: a ``params.npz`` of the same guide fitted on another dataset
     (warm start); matching params transfer, the rest start fresh."""
@@ -58,16 +60,15 @@ def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options:
 
     t0 = time.perf_counter()
     m = get_method(method)
-    arrays, static, meta = load_dataset(model, data_csv, data_json)
-    model_fn = bound_model(model, static)
-    sites = latent_sites(model_fn, arrays)
-    info = {"model": model, "dataset": dataset, "method": method, "kind": m.kind,
+    problem = load_problem(model, data_csv, data_json)  # the only look-up of the model
+    sites = latent_sites(problem.fn, problem.arrays)
+    info = {"model": problem.model.name, "dataset": dataset, "method": method, "kind": m.kind,
             "latents": list(sites), "options": options,
             "device": str(jax.devices()[0].platform)}
     if m.kind == "nuts":
-        res = run_nuts_fit(model_fn, arrays, options, sites)
+        res = run_nuts_fit(problem, options, sites)
     else:
-        res = run_svi_fit(m, model_fn, arrays, options, sites, out, init_from)
+        res = run_svi_fit(m, problem, options, sites, out, init_from)
     draws, trace, extra = res
     io.write_parquet(out["draws"], draws)
     io.write_parquet(out["trace"], trace)
@@ -75,7 +76,7 @@ def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options:
     if "mocks" in out:
         t_mocks = time.perf_counter()
         seed = options["seed"] + MOCKS_SEED_OFFSET
-        mock = posterior_mocks(model, arrays, static, draws, info["status"],
+        mock = posterior_mocks(problem, draws, info["status"],
                                int(options.get("predictive_draws", 0)), seed)
         io.write_parquet(out["mocks"], mock)
         if not mock.empty:
@@ -85,7 +86,7 @@ def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options:
     info["seconds"]["job"] = time.perf_counter() - t0
     info["versions"] = versions()
     io.write_json(out["fit"], info)
-    log.info("%s on %s/%s: %s after %s steps, %.1f s", method, model, dataset,
+    log.info("%s on %s/%s: %s after %s steps, %.1f s", method, info["model"], dataset,
              info["status"], info.get("steps_run"), info["seconds"]["total"])
     return info
 
@@ -93,24 +94,23 @@ def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options:
 MOCKS_SEED_OFFSET = 3_000_003  # beside the draws' (+1_000_003) and PSIS's (+2_000_003)
 
 
-def posterior_mocks(model: str, arrays: dict, static: dict, draws: pd.DataFrame, status: str,
-                    n: int, seed: int) -> pd.DataFrame:
+def posterior_mocks(problem: Problem, draws: pd.DataFrame, status: str, n: int,
+                    seed: int) -> pd.DataFrame:
     """``n`` posterior predictive mock datasets of a fit's ``draws`` (one row each, see
     ``predictive.mocks``); empty for a model without observations, ``n`` = 0, or a
     fit that did not finish or has non-finite draws (nothing to predict from)."""
     from .evaluate import usable
-    from .models import get_model
     from .predictive import mocks
 
-    if not get_model(model).DATA_DRIVEN or n <= 0 or not usable(draws, {"status": status}):
+    if not problem.model.has_observations or n <= 0 or not usable(draws, {"status": status}):
         return pd.DataFrame()
-    return mocks(model, arrays, static, draws, n, seed)
+    return mocks(problem, draws, n, seed)
 
 
-def run_nuts_fit(model_fn, arrays, options, sites):
+def run_nuts_fit(problem: Problem, options: dict, sites: dict):
     from .engine.nuts import run_nuts
 
-    fit = run_nuts(model_fn, arrays, warmup=options["warmup"], draws=options["draws"],
+    fit = run_nuts(problem.fn, problem.arrays, warmup=options["warmup"], draws=options["draws"],
                    chains=options["chains"], seed=options["seed"],
                    target_accept=options["target_accept"],
                    max_tree_depth=options["max_tree_depth"], dense_mass=options["dense_mass"])
@@ -135,9 +135,10 @@ def svi_kwargs(options: dict) -> dict:
     return {k: options[k] for k in keys if k in options}
 
 
-def run_svi_fit(m, model_fn, arrays, options, sites, out, init_from=None):
+def run_svi_fit(m, problem: Problem, options: dict, sites: dict, out: dict, init_from=None):
     from .engine.svi import run_svi
 
+    model_fn, arrays = problem.fn, problem.arrays
     guide = m.build(model_fn, **options.get("guide", {}))
     init_params, warm = None, None
     if init_from is not None:

@@ -2,9 +2,9 @@
 
 Mock datasets are drawn with NumPyro's ``Predictive`` from the model and a set of
 stored posterior draws (a fit's or the reference's), so the likelihood is the
-model's own. A model may reduce a mock dataset to a statistic with
-``ppc_statistic(y) -> (names, values)`` (``coin``: the number of heads); otherwise
-the statistic is the observations themselves, one column ``y[i]`` per point.
+model's own. A mock dataset is reduced by the model's ``ppc_statistic(y) -> (names,
+values)``: a count (``Model.ppc_statistics``) or the observations themselves, one
+column ``y[i]`` per point.
 
 ``mocks.parquet`` (one row per mock dataset, one column per statistic) is what the
 figures draw; ``coverage`` is the number that goes into ``metrics.json``: the share of
@@ -18,9 +18,9 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from .models import get_model
-
-OBSERVED = "y"  # every model's observed site (see svibench.models)
+from .data import Problem, as_model
+from .models import Model
+from .models.base import OBSERVED  # every model's observed site
 
 
 def unflatten(draws: pd.DataFrame, sites: dict) -> dict:
@@ -36,41 +36,35 @@ def unflatten(draws: pd.DataFrame, sites: dict) -> dict:
     return out
 
 
-def statistic(model: str, y: np.ndarray) -> tuple[list[str], np.ndarray]:
+def statistic(model: Model, y: np.ndarray) -> tuple[list[str], np.ndarray]:
     """``(names, values (S, k))`` of mock (or observed, S = 1) datasets ``y (S, n)``."""
-    y = np.atleast_2d(np.asarray(y, dtype=np.float64))
-    fn = getattr(get_model(model), "ppc_statistic", None)
-    if fn is not None:
-        return fn(y)
-    return [f"{OBSERVED}[{i}]" for i in range(y.shape[1])], y
+    return model.ppc_statistic(np.atleast_2d(np.asarray(y, dtype=np.float64)))
 
 
-def model_kwargs(model: str, arrays: dict) -> dict:
+def model_kwargs(model: Model, arrays: dict) -> dict:
     """Keyword arguments that make the model *sample* its observations."""
     kw = {k: v for k, v in arrays.items() if k != OBSERVED}
     kw[OBSERVED] = None
-    params = inspect.signature(get_model(model).model).parameters
+    params = inspect.signature(model.model).parameters
     if "n" in params and OBSERVED in arrays:  # a plate sized by the data
         kw["n"] = int(np.asarray(arrays[OBSERVED]).shape[0])
     return kw
 
 
-def mocks(model: str, arrays: dict, static: dict, draws: pd.DataFrame, n: int,
-          seed: int) -> pd.DataFrame:
+def mocks(problem: Problem, draws: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """``n`` mock datasets (reduced to the model's statistic), one per evenly thinned
-    posterior draw."""
+    posterior draw of ``draws`` (one column per scalar latent of ``problem``)."""
     import jax
     from numpyro.infer import Predictive
 
-    from .data import bound_model
     from .engine.draws import latent_sites
     from .metrics import thin
 
-    fn = bound_model(model, static)
+    fn, arrays = problem.fn, problem.arrays
     sites = latent_sites(fn, arrays)
     idx = thin(np.arange(len(draws)), n)
     samples = unflatten(draws.iloc[idx].reset_index(drop=True), sites)
-    kw = model_kwargs(model, arrays)
+    kw = model_kwargs(problem.model, arrays)
     data = {k: v for k, v in kw.items() if v is not None and not isinstance(v, int)}
     fixed = {k: v for k, v in kw.items() if k not in data}  # y=None, plate sizes
 
@@ -81,17 +75,17 @@ def mocks(model: str, arrays: dict, static: dict, draws: pd.DataFrame, n: int,
     # draws and data as arguments: one compiled program per model and data shape,
     # found in JAX's persistent cache by every later fit of the dataset
     y = np.asarray(jax.jit(predict)(jax.random.PRNGKey(seed), samples, data))
-    names, values = statistic(model, y.reshape(len(idx), -1))
+    names, values = statistic(problem.model, y.reshape(len(idx), -1))
     return pd.DataFrame(values.astype(np.float64), columns=names)
 
 
-def observed(model: str, arrays: dict) -> pd.Series:
+def observed(model: str | Model, arrays: dict) -> pd.Series:
     """The observed statistic, indexed like the mocks' columns."""
-    names, values = statistic(model, np.asarray(arrays[OBSERVED])[None, :])
+    names, values = statistic(as_model(model), np.asarray(arrays[OBSERVED])[None, :])
     return pd.Series(values[0], index=names)
 
 
-def observed_in_csv(model: str, csv_path) -> pd.Series:
+def observed_in_csv(model: str | Model, csv_path) -> pd.Series:
     """``observed`` from a dataset's CSV, without JAX: its ``y`` column as the model
     sees it (float32, as ``prepare`` casts it)."""
     from .data import read_csv

@@ -11,16 +11,17 @@ One job per (model, dataset) writes ``results/reference/{model}/{dataset}/``:
 
 Kinds:
 
-- ``exact``: the model's ``exact_posterior`` sampler (coin: Beta(1 + heads, 1 + tails);
-  corrgauss: the Gaussian), ``exact_draws`` independent draws;
-- ``grid``: ``multimodal``: inverse-CDF draws on a ``grid_cells`` x ``grid_cells``
-  grid over the prior box (cell width 40 / cells; 1024 cells: 0.039, an eighth of
-  the narrowest scale s1 = 0.5 in the rotated frame);
+- ``exact``: the model's ``exact_posterior`` sampler (a Beta posterior, a Gaussian),
+  ``exact_draws`` independent draws;
+- ``grid``: the model's ``exact_posterior`` as inverse-CDF draws on a ``grid_cells``
+  x ``grid_cells`` grid over the prior box ``static["box"]`` (the 2-D multimodal
+  density: cell width 40 / cells; 1024 cells: 0.039, an eighth of its narrowest
+  scale s1 = 0.5 in the rotated frame);
 - ``nuts``: ``chains`` NUTS chains in rounds of ``draws_per_chain`` until the
   posteriordb standard is met — split R-hat < ``max_rhat``, bulk and tail ESS >=
   ``target_ess`` for every latent, no divergences, at least 4 chains — or
   ``max_rounds`` rounds ran. A model may run its reference on a reparameterised
-  model of the same posterior (``reference_model``: hier is non-centred). A reference
+  model of the same posterior (``Model.reference_model``, e.g. non-centred). A reference
   that misses the standard is written with ``meets_standard: false`` and its
   problems, and the report says so beside every metric computed from it.
 """
@@ -34,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .data import bound_model, load_dataset
+from .data import Problem, load_problem
 from .engine.draws import flatten, latent_sites, flat_names
-from .models import get_model, reference_kind
+from .models import Model
 
 log = logging.getLogger("svibench.reference")
 
@@ -47,11 +48,11 @@ DEFAULTS = {"seed": 11, "exact_draws": 20000, "grid_cells": 1024, "chains": 4,
 MIN_CHAINS = 4
 
 
-def exact_reference(model: str, arrays, static, settings: dict, columns) -> tuple:
-    mod = get_model(model)
-    kind = reference_kind(model)
+def exact_reference(problem: Problem, settings: dict, columns) -> tuple:
+    static = problem.static
+    kind = problem.model.reference_kind
     kw = {"cells": int(settings["grid_cells"])} if kind == "grid" else {}
-    sampler = mod.exact_posterior(arrays, static, **kw)
+    sampler = problem.model.exact_posterior(problem.arrays, static, **kw)
     n = int(settings["exact_draws"])
     draws = sampler(np.random.default_rng(settings["seed"]), n)[list(columns)]
     used = {"seed": settings["seed"], "draws": n}
@@ -82,17 +83,16 @@ def check_standard(diag: dict, chains: int, settings: dict) -> list[str]:
     return problems
 
 
-def nuts_reference(model: str, arrays, static, settings: dict, sites: dict) -> tuple:
+def nuts_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
     """Long multi-chain NUTS in rounds until the standard is met (or max_rounds)."""
     import jax
     from numpyro.infer import MCMC, NUTS
 
     from .metrics import mcmc_diagnostics
 
-    mod = get_model(model)
-    fn = bound_model(model, static)
-    reparam = getattr(mod, "reference_model", None)
-    target = reparam(fn) if reparam else fn
+    arrays, fn = problem.arrays, problem.fn
+    target = problem.model.reference_model(fn)
+    reparam = target is not fn
     chains = int(settings["chains"])
     method = "parallel" if jax.local_device_count() >= chains else "sequential"
     kernel = NUTS(target, target_accept_prob=settings["target_accept"],
@@ -137,7 +137,7 @@ def nuts_reference(model: str, arrays, static, settings: dict, sites: dict) -> t
     return draws, info
 
 
-def build_reference(model: str, dataset: str, data_csv, data_json, settings: dict,
+def build_reference(model: str | Model, dataset: str, data_csv, data_json, settings: dict,
                     out: dict) -> dict:
     """Write ``out["draws"]``, ``out["json"]`` and ``out["mocks"]``; return the json."""
     from .fitting import versions
@@ -145,28 +145,27 @@ def build_reference(model: str, dataset: str, data_csv, data_json, settings: dic
 
     settings = {**DEFAULTS, **(settings or {})}
     t0 = time.perf_counter()
-    arrays, static, meta = load_dataset(model, data_csv, data_json)
-    fn = bound_model(model, static)
-    sites = latent_sites(fn, arrays)
+    problem = load_problem(model, data_csv, data_json)
+    model = problem.model
+    sites = latent_sites(problem.fn, problem.arrays)
     columns = [c for name, shape in sites.items() for c in flat_names(name, shape)]
-    if reference_kind(model) == "nuts":
-        draws, info = nuts_reference(model, arrays, static, settings, sites)
+    if model.reference_kind == "nuts":
+        draws, info = nuts_reference(problem, settings, sites)
     else:
-        draws, info = exact_reference(model, arrays, static, settings, columns)
+        draws, info = exact_reference(problem, settings, columns)
     if not np.isfinite(draws.to_numpy()).all():
         info["meets_standard"] = False
         info["problems"].append("non-finite draws")
-    if get_model(model).DATA_DRIVEN and int(settings["predictive_draws"]) > 0:
-        mock = mocks(model, arrays, static, draws, int(settings["predictive_draws"]),
-                     int(settings["seed"]) + 1)
+    if model.has_observations and int(settings["predictive_draws"]) > 0:
+        mock = mocks(problem, draws, int(settings["predictive_draws"]), int(settings["seed"]) + 1)
     else:
         mock = pd.DataFrame()
-    info = {"model": model, "dataset": dataset, **info, "n_draws": len(draws),
+    info = {"model": model.name, "dataset": dataset, **info, "n_draws": len(draws),
             "latents": columns, "job_seconds": time.perf_counter() - t0,
             "versions": versions()}
     io.write_parquet(out["draws"], draws)
     io.write_parquet(out["mocks"], mock)
     io.write_json(out["json"], info)
-    log.info("reference %s/%s: %s, %d draws, meets standard: %s %s", model, dataset,
+    log.info("reference %s/%s: %s, %d draws, meets standard: %s %s", model.name, dataset,
              info["kind"], len(draws), info["meets_standard"], "; ".join(info["problems"]))
     return info

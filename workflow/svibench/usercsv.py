@@ -1,17 +1,18 @@
-"""Your own data: a CSV for ``linreg`` or ``hier`` instead of a simulation.
+"""Your own data: a CSV instead of a simulation, for a model with ``csv_columns``.
 
 A dataset entry ``{csv: data/user/mine.csv}`` (path relative to the directory
 Snakemake runs in, or absolute) is checked when the config is loaded, before any job
 runs, and imported by the ``simulate`` rule into ``data/{model}/{dataset}.csv`` and
 ``.json`` like a simulated dataset (with ``truth: {}``: unknown).
 
-The file: a header row, then one row per observation. Columns ``x, y, yerr`` (plus
-``group`` for ``hier``) in any order; other columns are ignored; header names and
-values may be padded with spaces; blank lines are skipped. Every value of those
-columns must be a finite number, ``yerr > 0``, and ``group`` an integer label
-(``3`` or ``3.0``; not ``3.5`` or ``a``). Group labels may be any integers: they are
-mapped to ``0..J-1`` in increasing order of the label (label ``group_labels[j]`` of
-the dataset's JSON is group ``j``, shown as ``m[j]``, ``c[j]`` in the draws).
+The file: a header row, then one row per observation. The model's ``csv_columns``
+(e.g. ``x, y, yerr``, plus ``group`` for grouped data) in any order; other columns
+are ignored; header names and values may be padded with spaces; blank lines are
+skipped. Every value of those columns must be a finite number, ``yerr > 0``, and
+``group`` an integer label (``3`` or ``3.0``; not ``3.5`` or ``a``). Group labels
+may be any integers: they are mapped to ``0..J-1`` in increasing order of the label
+(label ``group_labels[j]`` of the dataset's JSON is group ``j``, shown as ``m[j]``,
+``c[j]`` in the draws).
 
 Every problem is a ``CSVError`` whose message is one line naming the file, the
 column and the first bad row (``row`` counts data rows from 1; ``line`` is the line
@@ -30,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COLUMNS = {"linreg": ("x", "y", "yerr"), "hier": ("group", "x", "y", "yerr")}
 _INT = re.compile(r"[+-]?\d+")
 
 
@@ -38,9 +38,23 @@ class CSVError(ValueError):
     """A bad user CSV; ``str(err)`` is one line naming file, column and row."""
 
 
+def columns(model: str) -> tuple[str, ...]:
+    """The CSV columns of ``model``: its ``csv_columns`` (``()``: it takes no CSV)."""
+    from .models import get_model
+
+    return get_model(model).csv_columns
+
+
 def supports(model: str) -> bool:
     """Whether ``model`` can take its data from a user CSV."""
-    return model in COLUMNS
+    return bool(columns(model))
+
+
+def csv_models() -> list[str]:
+    """Every model that takes a user CSV."""
+    from .models import model_names
+
+    return [m for m in model_names() if supports(m)]
 
 
 def _rows(path: Path):
@@ -101,22 +115,23 @@ def read_user_csv(path, model: str) -> tuple[pd.DataFrame, list[int] | None]:
     to ``0..J-1``); ``group_labels[j]`` is the original label of group ``j`` (None
     for models without groups). Raises ``CSVError``.
     """
-    if model not in COLUMNS:
-        raise CSVError(f"model {model} takes no data file (user CSVs: {', '.join(COLUMNS)})")
+    cols = columns(model)
+    if not cols:
+        raise CSVError(f"model {model} takes no data file (user CSVs: {', '.join(csv_models())})")
     path = Path(path)
     if path.exists() and path.is_file() and path.stat().st_size == 0:
-        raise CSVError(f"{path}: file is empty (expected a header row: {', '.join(COLUMNS[model])})")
+        raise CSVError(f"{path}: file is empty (expected a header row: {', '.join(cols)})")
     rows = _rows(path)
     first = next(rows, None)
     if first is None:
-        raise CSVError(f"{path}: file is empty (expected a header row: {', '.join(COLUMNS[model])})")
+        raise CSVError(f"{path}: file is empty (expected a header row: {', '.join(cols)})")
     header_line, header = first
     names = [h.strip() for h in header]
     index = {}
-    for col in COLUMNS[model]:
+    for col in cols:
         found = [i for i, n in enumerate(names) if n == col]
         if not found:
-            others = [n for n in names if n not in COLUMNS[model]]
+            others = [n for n in names if n not in cols]
             close = difflib.get_close_matches(col, others, n=1, cutoff=0.6) or \
                 [n for n in others if n.lower() == col.lower()]
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -125,7 +140,7 @@ def read_user_csv(path, model: str) -> tuple[pd.DataFrame, list[int] | None]:
         if len(found) > 1:
             raise CSVError(f"{path}: column {col!r} appears {len(found)} times in the header")
         index[col] = found[0]
-    values = {col: [] for col in COLUMNS[model]}
+    values = {col: [] for col in cols}
     n = 0
     for line, cells in rows:
         n += 1
@@ -143,7 +158,7 @@ def read_user_csv(path, model: str) -> tuple[pd.DataFrame, list[int] | None]:
             values[col].append(v)
     if n == 0:
         raise CSVError(f"{path}: no data rows after the header")
-    frame = pd.DataFrame({c: np.asarray(values[c], dtype=np.float64) for c in COLUMNS[model]
+    frame = pd.DataFrame({c: np.asarray(values[c], dtype=np.float64) for c in cols
                           if c != "group"})
     labels = None
     if "group" in values:
@@ -151,7 +166,7 @@ def read_user_csv(path, model: str) -> tuple[pd.DataFrame, list[int] | None]:
         labels_arr, codes = np.unique(raw, return_inverse=True)
         labels = [int(v) for v in labels_arr]
         frame.insert(0, "group", codes.astype(np.int64))
-    return frame[list(COLUMNS[model])], labels
+    return frame[list(cols)], labels
 
 
 def check(path, model: str) -> None:

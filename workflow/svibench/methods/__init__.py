@@ -2,7 +2,8 @@
 
 A method is NUTS or an SVI guide. Adding a guide is one entry in ``METHODS``:
 its ``build(model, **options)`` returns a NumPyro guide for a model callable.
-``models`` limits a hand-written guide to the model it was written for.
+A ``hand_written`` guide is written for one model's sites: it applies only to the
+models that list it in their ``guides`` (``svibench.models.base.Model``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..models import Model
 from . import guides
 
 
@@ -38,14 +40,17 @@ class Method:
     kind: str  # "nuts" | "svi"
     description: str
     build: Callable | None = None
-    models: frozenset | None = None  # None: any model
+    hand_written: bool = False  # only for models that list it in Model.guides
     elbo: str = "trace"  # "trace" | "tracegraph" (non-reparameterised guides)
     min_latent_dim: int = 1
     map_objective: bool = False  # trains a point mass: its loss is not an ELBO
     defaults: dict = field(default_factory=dict)  # guide options
 
-    def applies_to(self, model_name: str) -> bool:
-        return self.models is None or model_name in self.models
+    def applies_to(self, model: Model) -> bool:
+        """Whether this method can fit ``model`` (at its default settings' size)."""
+        if self.hand_written and self.name not in model.guides:
+            return False
+        return model.latent_dim(model.defaults) >= self.min_latent_dim
 
 
 METHODS: dict[str, Method] = {
@@ -70,14 +75,14 @@ METHODS: dict[str, Method] = {
                _flow("AutoIAFNormal"), min_latent_dim=2,
                defaults={"num_flows": 2}),
         Method("beta", "svi", "hand-written Beta(alpha, beta) guide for f (exact family)",
-               guides.coin_beta, models=frozenset({"coin"})),
+               guides.coin_beta, hand_written=True),
         Method("normal", "svi", "hand-written Normal guide for f, truncated to (0, 1)",
-               guides.coin_normal, models=frozenset({"coin"})),
+               guides.coin_normal, hand_written=True),
         Method("mixture", "svi", "two Gaussians along a rotated axis, mapped to x, y",
-               guides.multimodal_mixture, models=frozenset({"multimodal"}),
+               guides.multimodal_mixture, hand_written=True,
                elbo="tracegraph"),
         Method("independent", "svi", "independent normals, LogNormal scatter, Beta for Q",
-               guides.linreg_independent, models=frozenset({"linreg"})),
+               guides.linreg_independent, hand_written=True),
     ]
 }
 
@@ -88,10 +93,9 @@ def get_method(name: str) -> Method:
     return METHODS[name]
 
 
-def methods_for(model_name: str) -> list[str]:
-    """Every method that applies to ``model_name``, in registry order."""
+def methods_for(model: str | Model) -> list[str]:
+    """Every method that applies to ``model`` (a ``Model`` or its name), in registry order."""
     from ..models import get_model
 
-    mod = get_model(model_name)
-    return [m.name for m in METHODS.values()
-            if m.applies_to(model_name) and getattr(mod, "LATENT_DIM", 2) >= m.min_latent_dim]
+    model = model if isinstance(model, Model) else get_model(model)
+    return [m.name for m in METHODS.values() if m.applies_to(model)]

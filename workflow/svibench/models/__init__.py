@@ -1,34 +1,58 @@
-"""Model registry: one module per model family.
+"""Model registry: one module per built-in model family, each a ``Model`` subclass
+(the protocol: ``svibench.models.base``) and its instance ``MODEL``.
 
-Each module defines:
-
-- ``NAME``, ``DESCRIPTION``, ``DATA_DRIVEN`` (False for the fixed 2-D densities),
-  ``COLUMNS`` (CSV columns the model reads), ``DEFAULTS`` (generation settings);
-- ``simulate(settings, seed) -> (DataFrame, truth)``: a dataset and its true latents
-  (flattened names, e.g. ``m[0]``), deterministic in ``seed``;
-- ``prepare(df, settings) -> (arrays, static)``: arrays are passed to jitted code
-  as arguments, static values (plate sizes) are bound into the model;
-- ``model(**static, **arrays)``: the NumPyro model; observed sites take ``y``;
-- ``exact_posterior(arrays, static)`` (optional): a sampler ``(rng, n) -> DataFrame``;
-  ``REFERENCE_KIND`` (optional, default ``exact``) names how it is computed.
+``get_model(name)`` returns the instance; ``register(model)`` adds another one (a
+test's toy model, a user's own). Only this package names models: everything else
+reads a model's capabilities.
 """
+
+from __future__ import annotations
 
 from importlib import import_module
 
-MODEL_NAMES = ("coin", "corrgauss", "multimodal", "linreg", "hier")
+from .base import Model, check_protocol
+
+__all__ = ["MODEL_NAMES", "SCALING_MODEL", "Model", "get_model", "model_names", "reference_kind",
+           "register", "unregister"]
+
+MODEL_NAMES = ("coin", "corrgauss", "multimodal", "linreg", "hier")  # the built-in ones
+SCALING_MODEL = "hier"  # the model the scaling study grows (its ``groups`` setting)
+
+_registered: dict[str, Model] = {}  # models added by ``register``, in order
 
 
-def get_model(name: str):
-    """Return the module implementing model ``name``."""
+def register(model: Model, *, replace: bool = False) -> Model:
+    """Add the instance ``model`` under ``model.name``; ``replace`` an earlier one of
+    that name (never a built-in). Returns it. Raises ``TypeError`` for an object
+    that does not keep the protocol, ``ValueError`` for a name already taken."""
+    if not isinstance(model, Model):
+        raise TypeError(f"register takes a Model instance, got {type(model).__name__}")
+    check_protocol(model)
+    if model.name in MODEL_NAMES or (model.name in _registered and not replace):
+        raise ValueError(f"model {model.name!r} is already registered")
+    _registered[model.name] = model
+    return model
+
+
+def unregister(name: str) -> None:
+    """Remove a model added by ``register`` (a test's, when it is done)."""
+    _registered.pop(name, None)
+
+
+def model_names() -> tuple[str, ...]:
+    """Every model ``get_model`` knows: the built-in ones, then the registered ones."""
+    return MODEL_NAMES + tuple(_registered)
+
+
+def get_model(name: str) -> Model:
+    """The ``Model`` instance registered as ``name``."""
+    if name in _registered:
+        return _registered[name]
     if name not in MODEL_NAMES:
-        raise KeyError(f"unknown model {name!r} (known: {', '.join(MODEL_NAMES)})")
-    return import_module(f"svibench.models.{name}")
+        raise KeyError(f"unknown model {name!r} (known: {', '.join(model_names())})")
+    return import_module(f"svibench.models.{name}").MODEL
 
 
 def reference_kind(name: str) -> str:
-    """How model ``name``'s reference posterior is drawn: ``exact`` or ``grid`` (its
-    ``exact_posterior``), else ``nuts`` (long-run NUTS; see ``svibench.reference``)."""
-    mod = get_model(name)
-    if hasattr(mod, "exact_posterior"):
-        return getattr(mod, "REFERENCE_KIND", "exact")
-    return "nuts"
+    """``get_model(name).reference_kind``, for workflow/rules that call it by name."""
+    return get_model(name).reference_kind

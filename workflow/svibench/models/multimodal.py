@@ -8,26 +8,7 @@ heavy (Student-t-like) tails across it.
 import numpy as np
 import pandas as pd
 
-NAME = "multimodal"
-DESCRIPTION = "two modes along the diagonal, heavy tails across it, on (-20, 20)^2"
-LATENT_DIM = 2  # for the default study; guides needing more skip it
-DATA_DRIVEN = False
-COLUMNS = ()
-DEFAULTS = {"s1": 0.5, "s2": 2.0, "b": 5.0, "box": 20.0}
-REFERENCE_KIND = "grid"  # numerical: inverse-CDF draws on a grid over the box
-MODES = ("u1<0", "u1>0")
-
-
-def simulate(settings: dict, seed: int):
-    row = {k: float(settings[k]) for k in ("s1", "s2", "b", "box")}
-    return pd.DataFrame([row]), {}
-
-
-def prepare(df: pd.DataFrame, settings: dict):
-    import jax.numpy as jnp
-
-    return ({k: jnp.asarray(float(settings[k]), jnp.float32) for k in ("s1", "s2", "b")},
-            {"box": float(settings["box"])})
+from .base import Model
 
 
 def log_density(x, y, s1, s2, b, xp=np):
@@ -36,17 +17,6 @@ def log_density(x, y, s1, s2, b, xp=np):
     u2 = (x - y) / np.sqrt(2.0)
     modes = xp.logaddexp(-0.5 * ((u1 - b) / s1) ** 2, -0.5 * ((u1 + b) / s1) ** 2)
     return modes - xp.log1p(0.5 * (u2 / s2) ** 2)
-
-
-def model(s1, s2, b, box=20.0):
-    """Latents ``x``, ``y`` scalars on (-box, box); ``s1, s2, b`` scalars."""
-    import jax.numpy as jnp
-    import numpyro
-    import numpyro.distributions as dist
-
-    x = numpyro.sample("x", dist.Uniform(-box, box))
-    y = numpyro.sample("y", dist.Uniform(-box, box))
-    numpyro.factor("density", log_density(x, y, s1, s2, b, xp=jnp))
 
 
 def grid_sampler(settings: dict, cells: int = 1024):
@@ -74,20 +44,66 @@ def grid_sampler(settings: dict, cells: int = 1024):
     return sample
 
 
-def mode_labels(draws: pd.DataFrame) -> np.ndarray:
-    """Index into ``MODES`` of each draw: the side of the line u1 = 0 it lies on."""
-    return ((draws["x"].to_numpy() + draws["y"].to_numpy()) > 0).astype(np.int64)
+class Multimodal(Model):
+    name = "multimodal"
+    description = "two modes along the diagonal, heavy tails across it, on (-20, 20)^2"
+    defaults = {"s1": 0.5, "s2": 2.0, "b": 5.0, "box": 20.0}
+    has_observations = False
+    csv_columns = ()
+    reference_kind = "grid"  # numerical: inverse-CDF draws on a grid over the box
+    figures = ("density",)
+    modes = ("u1<0", "u1>0")
+    guides = ("mixture",)
+
+    log_density = staticmethod(log_density)
+    grid_sampler = staticmethod(grid_sampler)
+
+    def latent_dim(self, settings: dict) -> int:
+        return 2
+
+    def simulate(self, settings: dict, seed: int):
+        row = {k: float(settings[k]) for k in ("s1", "s2", "b", "box")}
+        return pd.DataFrame([row]), {}
+
+    def prepare(self, df: pd.DataFrame, settings: dict):
+        import jax.numpy as jnp
+
+        return ({k: jnp.asarray(float(settings[k]), jnp.float32) for k in ("s1", "s2", "b")},
+                {"box": float(settings["box"])})
+
+    def model(self, s1, s2, b, box=20.0):
+        """Latents ``x``, ``y`` scalars on (-box, box); ``s1, s2, b`` scalars."""
+        import jax.numpy as jnp
+        import numpyro
+        import numpyro.distributions as dist
+
+        x = numpyro.sample("x", dist.Uniform(-box, box))
+        y = numpyro.sample("y", dist.Uniform(-box, box))
+        numpyro.factor("density", log_density(x, y, s1, s2, b, xp=jnp))
+
+    def mode_labels(self, draws: pd.DataFrame) -> np.ndarray:
+        """Index into ``modes`` of each draw: the side of the line u1 = 0 it lies on."""
+        return ((draws["x"].to_numpy() + draws["y"].to_numpy()) > 0).astype(np.int64)
+
+    def exact_posterior(self, arrays, static, cells: int = 1024):
+        settings = {k: float(np.asarray(arrays[k])) for k in ("s1", "s2", "b")}
+        settings["box"] = static["box"]
+        return grid_sampler(settings, cells)
+
+    def log_density_2d(self, settings: dict):
+        s = settings
+
+        def logpdf(x, y):
+            return log_density(x, y, s["s1"], s["s2"], s["b"])
+
+        return logpdf, float(s["box"])
+
+    def check_settings(self, s: dict):
+        """``(key, problem)`` of the first bad setting, or None (see ``models.checks``)."""
+        from . import checks as c
+
+        return c.first_problem(c.positive(s, "s1"), c.positive(s, "s2"), c.at_least(s, "b", 0),
+                               c.positive(s, "box"))
 
 
-def exact_posterior(arrays, static, cells: int = 1024):
-    settings = {k: float(np.asarray(arrays[k])) for k in ("s1", "s2", "b")}
-    settings["box"] = static["box"]
-    return grid_sampler(settings, cells)
-
-
-def check_settings(s: dict):
-    """``(key, problem)`` of the first bad setting, or None (see ``models.checks``)."""
-    from . import checks as c
-
-    return c.first_problem(c.positive(s, "s1"), c.positive(s, "s2"), c.at_least(s, "b", 0),
-                           c.positive(s, "box"))
+MODEL = Multimodal()

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import io
+from ..models import get_model
 from . import palette
 from .plots import _save, plt
 
@@ -42,7 +43,7 @@ def predictive_figure(fit_dirs, ref_mocks, data_csv, data_json, out, style: dict
     data = pd.read_csv(data_csv)
     runs = _runs(fit_dirs, ref_mocks)
     title = f"{meta['model']} / {meta['dataset']}: posterior predictive"
-    if meta["model"] == "coin":
+    if get_model(meta["model"]).ppc_statistics:  # a count per mock dataset: its histogram
         return coin_heads(runs, int(data["y"].sum()), len(data), out, title=title,
                           dpi=style["dpi"])
     return predictive_bands(runs, data, out, title=title, dpi=style["dpi"])
@@ -128,7 +129,7 @@ def scaling_figure(summary: dict, path, *, dpi: int = 90):
         ax.set_ylabel(ylabel, fontsize=9)
         ax.tick_params(labelsize=8)
     axes[0].legend(fontsize=7, frameon=False)
-    fig.suptitle("hier: SVI and NUTS as the number of groups grows; " + summary["verdict"],
-                 fontsize=9)
+    fig.suptitle(f"{summary['model']}: SVI and NUTS as the number of groups grows; "
+                 + summary["verdict"], fontsize=9)
     fig.tight_layout()
     _save(fig, path, dpi)

@@ -49,22 +49,7 @@ def loss_figure(fit_dirs, data_json, out, style: dict):
 
 def density_figure(fit_dirs, data_json, out, style: dict):
     meta = io.read_json(data_json)
-    s = meta["settings"]
-    if meta["model"] == "multimodal":
-        mod = get_model("multimodal")
-        box = float(s["box"])
-
-        def logpdf(x, y):
-            return mod.log_density(x, y, s["s1"], s["s2"], s["b"])
-    else:
-        mod = get_model("corrgauss")
-        prec = np.linalg.inv(mod.covariance(s))
-        mean = np.asarray(s["mean"], dtype=float)
-        box = 4.0 * float(max(s["sd_major"], s["sd_minor"]))
-
-        def logpdf(x, y):
-            dx, dy = x - mean[0], y - mean[1]
-            return -0.5 * (prec[0, 0] * dx * dx + 2 * prec[0, 1] * dx * dy + prec[1, 1] * dy * dy)
+    logpdf, box = get_model(meta["model"]).log_density_2d(meta["settings"])
     plots.density_panels(logpdf, box, _fits(fit_dirs), out,
                          title=f"{meta['model']}: true density and guide draws", dpi=style["dpi"])
 
@@ -75,7 +60,7 @@ def groups_figure(fit_dirs, data_json, data_csv, out, style: dict):
     meta = io.read_json(data_json)
     n_groups = int(pd.read_csv(data_csv)["group"].max()) + 1
     plots.group_errorbars(_fits(fit_dirs), meta["truth"], n_groups, out,
-                          title=f"hier / {meta['dataset']}: per-group slopes and intercepts",
+                          title=f"{meta['model']} / {meta['dataset']}: per-group slopes and intercepts",
                           dpi=style["dpi"], labels=meta.get("group_labels"))
 
 

@@ -148,7 +148,7 @@ def report(studies: list[dict], config: dict, out, warm: list[dict] | None = Non
         meta = io.read_json(s["data_json"])
         entries = [{"draws": d, "fit": f} for d, f in (load_fit(p) for p in s["fit_dirs"])]
         built.append({"model": s["model"], "dataset": s["dataset"],
-                      "description": get_model(s["model"]).DESCRIPTION + data_source(meta),
+                      "description": get_model(s["model"]).description + data_source(meta),
                       "truth": meta["truth"], "entries": entries, "figures": s["figures"],
                       "evaluation": scored.get((s["model"], s["dataset"]))})
     warm_built = [{**w, "rows": warm_rows([(io.read_json(Path(c) / "fit.json"),
