@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, seeds
 from .data import bound_model, load_dataset
 from .engine.draws import flatten, flatten_params, guide_draws, latent_sites
 from .methods import get_method
@@ -74,7 +74,7 @@ def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options:
     info.update(extra)
     if "mocks" in out:
         t_mocks = time.perf_counter()
-        seed = options["seed"] + MOCKS_SEED_OFFSET
+        seed = seeds.mocks(options["seed"])
         mock = posterior_mocks(model, arrays, static, draws, info["status"],
                                int(options.get("predictive_draws", 0)), seed)
         io.write_parquet(out["mocks"], mock)
@@ -89,8 +89,6 @@ def run_fit(model: str, dataset: str, method: str, data_csv, data_json, options:
              info["status"], info.get("steps_run"), info["seconds"]["total"])
     return info
 
-
-MOCKS_SEED_OFFSET = 3_000_003  # beside the draws' (+1_000_003) and PSIS's (+2_000_003)
 
 
 def posterior_mocks(model: str, arrays: dict, static: dict, draws: pd.DataFrame, status: str,
@@ -147,7 +145,7 @@ def run_svi_fit(m, model_fn, arrays, options, sites, out, init_from=None):
             model_fn, guide, arrays, io.read_npz(init_from), options["seed"])
         warm = {"from": str(init_from), **report}
     fit = run_svi(model_fn, guide, arrays, init_params=init_params, **svi_kwargs(options))
-    draws_seed = options["seed"] + 1_000_003
+    draws_seed = seeds.draws(options["seed"])
     draws = guide_draws(model_fn, guide, fit.params, arrays, options["draws"], draws_seed, sites)
     io.write_npz(out["params"], flatten_params(fit.params))
     trace = pd.DataFrame({"step": np.arange(1, fit.steps_run + 1, dtype=np.int64),
@@ -168,5 +166,5 @@ def run_svi_fit(m, model_fn, arrays, options, sites, out, init_from=None):
     if status == "ok":  # PSIS k-hat needs the built guide: computed here, scored by evaluate
         from .engine.psis import psis_khat
 
-        extra["psis"] = psis_khat(model_fn, guide, fit.params, arrays, options["seed"] + 2_000_003)
+        extra["psis"] = psis_khat(model_fn, guide, fit.params, arrays, seeds.psis(options["seed"]))
     return draws, trace, extra

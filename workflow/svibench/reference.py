@@ -33,7 +33,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, seeds
 from .data import bound_model, load_dataset
 from .engine.draws import flatten, latent_sites, flat_names
 from .models import get_model, reference_kind
@@ -158,7 +158,7 @@ def build_reference(model: str, dataset: str, data_csv, data_json, settings: dic
         info["problems"].append("non-finite draws")
     if get_model(model).DATA_DRIVEN and int(settings["predictive_draws"]) > 0:
         mock = mocks(model, arrays, static, draws, int(settings["predictive_draws"]),
-                     int(settings["seed"]) + 1)
+                     seeds.reference_mocks(int(settings["seed"])))
     else:
         mock = pd.DataFrame()
     info = {"model": model, "dataset": dataset, **info, "n_draws": len(draws),
