@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from . import io, plots
-from .fitting import versions
 from .models import get_model
+from .provenance import versions
 
 
 def load_fit(fit_dir) -> tuple:

@@ -11,7 +11,6 @@ They are drawn here, where the model is traced and JAX is loaded anyway, so that
 from __future__ import annotations
 
 import logging
-import platform
 import time
 
 import numpy as np
@@ -21,20 +20,10 @@ from . import io, seeds
 from .data import bound_model, load_dataset
 from .engine.draws import flatten, flatten_params, guide_draws, latent_sites
 from .methods import get_method
+from .provenance import versions
+from .status import usable
 
 log = logging.getLogger("svibench.fit")
-
-
-def versions() -> dict:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in ("numpyro", "jax", "jaxlib", "numpy", "snakemake", "chainconsumer", "pandas"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def final_loss(losses: np.ndarray) -> float | None:
@@ -96,7 +85,6 @@ def posterior_mocks(model: str, arrays: dict, static: dict, draws: pd.DataFrame,
     """``n`` posterior predictive mock datasets of a fit's ``draws`` (one row each, see
     ``predictive.mocks``); empty for a model without observations, ``n`` = 0, or a
     fit that did not finish or has non-finite draws (nothing to predict from)."""
-    from .evaluate import usable
     from .models import get_model
     from .predictive import mocks
 
