@@ -13,7 +13,8 @@ from svibench import io
 from svibench import metrics as M
 from svibench.data import simulate_dataset
 from svibench.models import get_model
-from svibench.reference import DEFAULTS, build_reference, check_standard
+from svibench.config import defaults
+from svibench.reference import build_reference, check_standard
 
 N = 20_000
 
@@ -40,7 +41,7 @@ def test_coin_reference_is_beta_one_plus_heads_one_plus_tails(tmp_path):
     assert abs(f.mean() - 12 / 20) > 10 * se  # Beta(12, 8) would be 0.6
     # posterior predictive mocks of the head count come with the reference
     mocks = io.read_parquet(out["mocks"])
-    assert list(mocks.columns) == ["heads"] and len(mocks) == DEFAULTS["predictive_draws"]
+    assert list(mocks.columns) == ["heads"] and len(mocks) == defaults("reference")["predictive_draws"]
 
 
 def test_corrgauss_reference_has_the_analytic_covariance(tmp_path):

@@ -39,6 +39,17 @@ def _parsed_schema(path: Path, mtime_ns: int) -> dict:
     return yaml.load(path.read_text(), Loader=loader)
 
 
+def defaults(section: str) -> dict:
+    """The schema's defaults of one top-level section (``reference``, ``metrics``,
+    ``svi``, ...), nested settings filled in: what a validated config holds there when
+    the study says nothing. For callers without a validated config (tests, direct
+    calls); the schema is the one source of every default."""
+    sections = load_schema()["properties"]
+    if section not in sections:
+        raise KeyError(f"config schema has no section {section!r} (sections: {', '.join(sections)})")
+    return _fill_defaults(sections[section], {})
+
+
 def _fill_defaults(schema: dict, value):
     """Insert ``default`` values of the schema's properties, recursively."""
     if not isinstance(value, dict):

@@ -23,17 +23,15 @@ from __future__ import annotations
 import logging
 import time
 
-import numpy as np
 import pandas as pd
 
-from . import io
+from . import config, io
 from . import metrics as M
 from .models import Model, get_model
+from .status import usable
 
 log = logging.getLogger("svibench.evaluate")
 
-DEFAULTS = {"projections": 128, "energy_draws": 1000, "seed": 0, "predictive_draws": 500,
-            "thresholds": dict(M.THRESHOLDS)}
 NULL_METRICS = {"mean_err": None, "sd_ratio": None, "swd": None, "energy": None,
                 "draws_compared": None, "khat": None, "mode_mass": None, "mcmc": None,
                 "predictive": None}
@@ -44,10 +42,6 @@ def cost(fit: dict) -> dict:
     return {"seconds": sec.get("total"), "compile": sec.get("compile"), "run": sec.get("run"),
             "job": sec.get("job"), "steps": fit.get("steps_run"),
             "converged_at": fit.get("converged_at"), "final_elbo": fit.get("final_elbo")}
-
-
-def usable(draws: pd.DataFrame, fit: dict) -> bool:
-    return fit.get("status") == "ok" and len(draws) > 1 and bool(np.isfinite(draws.to_numpy()).all())
 
 
 def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
@@ -67,8 +61,9 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
     ``draws``, ``json``, ``mocks``; ``out``: ``metrics``. ``dataset``: the name recorded
     (a warm-start fit's ``{from}-to-{to}``); the fit's own by default."""
     t0 = time.perf_counter()
-    settings = {**DEFAULTS, **(settings or {})}
-    thresholds = {**M.THRESHOLDS, **settings.get("thresholds", {})}
+    defaults = config.defaults("metrics")
+    settings = {**defaults, **(settings or {})}
+    thresholds = {**defaults["thresholds"], **settings["thresholds"]}
     fit = io.read_json(fit_files["fit"])
     draws = io.read_parquet(fit_files["draws"])
     ref_info = io.read_json(reference_files["json"])

@@ -11,31 +11,20 @@ They are drawn here, where the model is traced and JAX is loaded anyway, so that
 from __future__ import annotations
 
 import logging
-import platform
 import time
 
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, seeds
 from .data import Problem, load_problem
 from .engine.draws import flatten, flatten_params, guide_draws, latent_sites
 from .methods import get_method
 from .models import Model
+from .provenance import versions
+from .status import usable
 
 log = logging.getLogger("svibench.fit")
-
-
-def versions() -> dict:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version()}
-    for pkg in ("numpyro", "jax", "jaxlib", "numpy", "snakemake", "chainconsumer", "pandas"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = None
-    return out
 
 
 def final_loss(losses: np.ndarray) -> float | None:
@@ -75,7 +64,7 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
     info.update(extra)
     if "mocks" in out:
         t_mocks = time.perf_counter()
-        seed = options["seed"] + MOCKS_SEED_OFFSET
+        seed = seeds.mocks(options["seed"])
         mock = posterior_mocks(problem, draws, info["status"],
                                int(options.get("predictive_draws", 0)), seed)
         io.write_parquet(out["mocks"], mock)
@@ -91,15 +80,12 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
     return info
 
 
-MOCKS_SEED_OFFSET = 3_000_003  # beside the draws' (+1_000_003) and PSIS's (+2_000_003)
-
 
 def posterior_mocks(problem: Problem, draws: pd.DataFrame, status: str, n: int,
                     seed: int) -> pd.DataFrame:
     """``n`` posterior predictive mock datasets of a fit's ``draws`` (one row each, see
     ``predictive.mocks``); empty for a model without observations, ``n`` = 0, or a
     fit that did not finish or has non-finite draws (nothing to predict from)."""
-    from .evaluate import usable
     from .predictive import mocks
 
     if not problem.model.has_observations or n <= 0 or not usable(draws, {"status": status}):
@@ -148,7 +134,7 @@ def run_svi_fit(m, problem: Problem, options: dict, sites: dict, out: dict, init
             model_fn, guide, arrays, io.read_npz(init_from), options["seed"])
         warm = {"from": str(init_from), **report}
     fit = run_svi(model_fn, guide, arrays, init_params=init_params, **svi_kwargs(options))
-    draws_seed = options["seed"] + 1_000_003
+    draws_seed = seeds.draws(options["seed"])
     draws = guide_draws(model_fn, guide, fit.params, arrays, options["draws"], draws_seed, sites)
     io.write_npz(out["params"], flatten_params(fit.params))
     trace = pd.DataFrame({"step": np.arange(1, fit.steps_run + 1, dtype=np.int64),
@@ -169,5 +155,5 @@ def run_svi_fit(m, problem: Problem, options: dict, sites: dict, out: dict, init
     if status == "ok":  # PSIS k-hat needs the built guide: computed here, scored by evaluate
         from .engine.psis import psis_khat
 
-        extra["psis"] = psis_khat(model_fn, guide, fit.params, arrays, options["seed"] + 2_000_003)
+        extra["psis"] = psis_khat(model_fn, guide, fit.params, arrays, seeds.psis(options["seed"]))
     return draws, trace, extra

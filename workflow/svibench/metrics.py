@@ -25,7 +25,6 @@ import math
 import numpy as np
 import pandas as pd
 
-DEFAULTS = {"projections": 128, "energy_draws": 1000, "seed": 0}
 THRESHOLDS = {"mean_err": 0.2, "sd_ratio": [0.8, 1.2], "khat": 0.7}
 METRIC_NAMES = ("mean_err", "sd_ratio", "swd", "energy")
 

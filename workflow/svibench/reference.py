@@ -34,17 +34,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import config, io, seeds
 from .data import Problem, load_problem
 from .engine.draws import flatten, latent_sites, flat_names
 from .models import Model
+from .provenance import versions
 
 log = logging.getLogger("svibench.reference")
 
-DEFAULTS = {"seed": 11, "exact_draws": 20000, "grid_cells": 1024, "chains": 4,
-            "warmup": 1000, "draws_per_chain": 2500, "max_rounds": 4, "target_ess": 4000,
-            "max_rhat": 1.01, "target_accept": 0.99, "max_tree_depth": 10,
-            "dense_mass": False, "predictive_draws": 500}
 MIN_CHAINS = 4
 
 
@@ -86,52 +83,46 @@ def check_standard(diag: dict, chains: int, settings: dict) -> list[str]:
 def nuts_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
     """Long multi-chain NUTS in rounds until the standard is met (or max_rounds)."""
     import jax
-    from numpyro.infer import MCMC, NUTS
 
+    from .engine.nuts import run_nuts
     from .metrics import mcmc_diagnostics
 
     arrays, fn = problem.arrays, problem.fn
     target = problem.model.reference_model(fn)
     reparam = target is not fn
     chains = int(settings["chains"])
+    # never "vectorized" (as the fits on one GPU): the references stay those of earlier runs
     method = "parallel" if jax.local_device_count() >= chains else "sequential"
-    kernel = NUTS(target, target_accept_prob=settings["target_accept"],
-                  max_tree_depth=settings["max_tree_depth"], dense_mass=settings["dense_mass"])
-    mcmc = MCMC(kernel, num_warmup=settings["warmup"], num_samples=settings["draws_per_chain"],
-                num_chains=chains, chain_method=method, progress_bar=False, jit_model_args=True)
-    key_warm, key_run = jax.random.split(jax.random.PRNGKey(settings["seed"]))
-    t0 = time.perf_counter()
-    mcmc.warmup(key_warm, **arrays)
-    jax.block_until_ready(mcmc.post_warmup_state)
-    t_warm = time.perf_counter() - t0
-    parts, divergences, rounds, problems, diag = [], 0, 0, [], None
-    key = key_run
-    for rounds in range(1, int(settings["max_rounds"]) + 1):
-        mcmc.run(key, extra_fields=("diverging",), **arrays)
-        samples = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
-        parts.append({k: np.asarray(samples[k]) for k in sites})
-        divergences += int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
-        mcmc.post_warmup_state = mcmc.last_state
-        key = mcmc.post_warmup_state.rng_key
-        joined = {k: np.concatenate([p[k] for p in parts], axis=1) for k in sites}
-        per_chain = joined[next(iter(sites))].shape[1]
-        flat = {k: v.reshape((chains * per_chain,) + v.shape[2:]) for k, v in joined.items()}
+    last = {"round": 0}  # the draws, diagnostics and problems after the last round
+
+    def enough(samples: dict, divergences: int) -> bool:
+        per_chain = samples[next(iter(sites))].shape[1]
+        flat = {k: samples[k].reshape((chains * per_chain,) + samples[k].shape[2:]) for k in sites}
         draws = flatten(flat, sites)
         diag = mcmc_diagnostics(draws, chains)
         diag["divergences"] = divergences
         problems = check_standard(diag, chains, settings)
+        last.update(round=last["round"] + 1, draws=draws, diag=diag, problems=problems)
         log.info("round %d: %d draws per chain, min bulk ESS %.0f, min tail ESS %.0f, "
-                 "max R-hat %.4f, %d divergences", rounds, per_chain, diag["min_ess_bulk"] or 0,
-                 diag["min_ess_tail"] or 0, diag["max_rhat"] or float("nan"), divergences)
-        if not [p for p in problems if "divergences" not in p]:
-            break  # more draws cannot remove divergences: they are reported
-    seconds = {"warmup": t_warm, "total": time.perf_counter() - t0}
+                 "max R-hat %.4f, %d divergences", last["round"], per_chain,
+                 diag["min_ess_bulk"] or 0, diag["min_ess_tail"] or 0,
+                 diag["max_rhat"] or float("nan"), divergences)
+        # more draws cannot remove divergences: they are reported
+        return not [p for p in problems if "divergences" not in p]
+
+    fit = run_nuts(target, arrays, warmup=settings["warmup"],
+                   draws=chains * settings["draws_per_chain"], chains=chains,
+                   seed=settings["seed"], target_accept=settings["target_accept"],
+                   max_tree_depth=settings["max_tree_depth"], dense_mass=settings["dense_mass"],
+                   method=method, max_rounds=int(settings["max_rounds"]), enough=enough)
+    draws, diag, problems = last["draws"], last["diag"], last["problems"]
+    seconds = {"warmup": fit.seconds["warmup"], "total": fit.seconds["total"]}
     used = {k: settings[k] for k in ("seed", "chains", "warmup", "draws_per_chain", "max_rounds",
                                      "target_ess", "max_rhat", "target_accept", "max_tree_depth",
                                      "dense_mass")}
-    used.update(rounds=rounds, chain_method=method,
+    used.update(rounds=fit.rounds, chain_method=method,
                 parameterisation="non-centred (reference_model)" if reparam else "as the model")
-    info = {"kind": "nuts", "chains": chains, "draws_per_chain": per_chain, "settings": used,
+    info = {"kind": "nuts", "chains": chains, "draws_per_chain": fit.draws_per_chain, "settings": used,
             "diagnostics": diag, "meets_standard": not problems, "problems": problems,
             "seconds": seconds}
     return draws, info
@@ -139,11 +130,12 @@ def nuts_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
 
 def build_reference(model: str | Model, dataset: str, data_csv, data_json, settings: dict,
                     out: dict) -> dict:
-    """Write ``out["draws"]``, ``out["json"]`` and ``out["mocks"]``; return the json."""
-    from .fitting import versions
+    """Write ``out["draws"]``, ``out["json"]`` and ``out["mocks"]``; return the json.
+    ``settings``: the config's ``reference`` section (the schema's defaults for what
+    it leaves out)."""
     from .predictive import mocks
 
-    settings = {**DEFAULTS, **(settings or {})}
+    settings = {**config.defaults("reference"), **(settings or {})}
     t0 = time.perf_counter()
     problem = load_problem(model, data_csv, data_json)
     model = problem.model
@@ -157,7 +149,8 @@ def build_reference(model: str | Model, dataset: str, data_csv, data_json, setti
         info["meets_standard"] = False
         info["problems"].append("non-finite draws")
     if model.has_observations and int(settings["predictive_draws"]) > 0:
-        mock = mocks(problem, draws, int(settings["predictive_draws"]), int(settings["seed"]) + 1)
+        mock = mocks(problem, draws, int(settings["predictive_draws"]),
+                     seeds.reference_mocks(int(settings["seed"])))
     else:
         mock = pd.DataFrame()
     info = {"model": model.name, "dataset": dataset, **info, "n_draws": len(draws),

@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -19,6 +20,7 @@ class NUTSFit:
     diagnostics: dict   # divergences, min_ess_bulk, max_rhat, chain_method
     chains: int
     draws_per_chain: int
+    rounds: int = 1     # rounds of sampling that ran (see run_nuts)
 
 
 def chain_method(chains: int) -> str:
@@ -33,38 +35,55 @@ def chain_method(chains: int) -> str:
 
 
 def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: int = 0,
-             target_accept: float = 0.8, max_tree_depth: int = 10,
-             dense_mass: bool = False) -> NUTSFit:
-    """``draws`` is the total over all chains (rounded up to a multiple of chains)."""
+             target_accept: float = 0.8, max_tree_depth: int = 10, dense_mass: bool = False,
+             method: str | None = None, max_rounds: int = 1,
+             enough: Callable[[dict, int], bool] | None = None) -> NUTSFit:
+    """``draws`` is the total over all chains (rounded up to a multiple of chains) of
+    one round; ``method``: how the chains run (``chain_method(chains)`` if None).
+
+    After warm-up, rounds of ``draws`` run, each going on from where the chains
+    stopped, until ``enough(samples, divergences)`` (every round's samples so far, by
+    chain, and their divergences) is true or ``max_rounds`` rounds ran.
+    """
     import jax
     from numpyro.diagnostics import summary
     from numpyro.infer import MCMC, NUTS
 
     per_chain = math.ceil(draws / chains)
-    method = chain_method(chains)
+    method = method or chain_method(chains)
     kernel = NUTS(model, target_accept_prob=target_accept, max_tree_depth=max_tree_depth,
                   dense_mass=dense_mass)
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=per_chain, num_chains=chains,
                 chain_method=method, progress_bar=False, jit_model_args=True)
-    key_warm, key_run = jax.random.split(jax.random.PRNGKey(seed))
+    key_warm, key = jax.random.split(jax.random.PRNGKey(seed))
     log.info("NUTS: %d chains (%s), %d warmup + %d draws each", chains, method, warmup, per_chain)
     t0 = time.perf_counter()
     mcmc.warmup(key_warm, **data)
     jax.block_until_ready(mcmc.post_warmup_state)
     t1 = time.perf_counter()
     log.info("warmup done in %.1f s", t1 - t0)
-    mcmc.run(key_run, extra_fields=("diverging",), **data)
-    samples = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
+    parts, divergences = [], 0
+    for rounds in range(1, max_rounds + 1):
+        if rounds > 1:  # the chains go on from their last state, with its key
+            mcmc.post_warmup_state = mcmc.last_state
+            key = mcmc.post_warmup_state.rng_key
+        mcmc.run(key, extra_fields=("diverging",), **data)
+        part = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
+        parts.append({k: np.asarray(v) for k, v in part.items()})
+        divergences += int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
+        samples = parts[0] if len(parts) == 1 else \
+            {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
+        if enough is not None and enough(samples, divergences):
+            break
     t2 = time.perf_counter()
-    log.info("sampling done in %.1f s", t2 - t1)
-    samples = {k: np.asarray(v) for k, v in samples.items()}
-    diverging = np.asarray(mcmc.get_extra_fields()["diverging"])
+    log.info("sampling done in %.1f s (%d round(s))", t2 - t1, rounds)
     stats = summary(samples, group_by_chain=True)
     ess = [float(np.min(s["n_eff"])) for s in stats.values()]
     rhat = [float(np.max(s["r_hat"])) for s in stats.values()]
-    diagnostics = {"divergences": int(diverging.sum()), "min_ess_bulk": min(ess),
+    diagnostics = {"divergences": divergences, "min_ess_bulk": min(ess),
                    "max_rhat": max(rhat), "chain_method": method}
-    return NUTSFit(samples=samples, chains=chains, draws_per_chain=per_chain,
+    return NUTSFit(samples=samples, chains=chains, draws_per_chain=per_chain * rounds,
+                   rounds=rounds,
                    seconds={"compile": None, "warmup": t1 - t0, "run": t2 - t0,
                             "sampling": t2 - t1, "total": t2 - t0},
                    diagnostics=diagnostics)

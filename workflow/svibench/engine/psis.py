@@ -34,12 +34,14 @@ def _laplace_log_weights(guide, params, model, data: dict, n: int, key) -> np.nd
     import jax
     from numpyro.infer.util import potential_energy
 
+    from ._numpyro_compat import unpack_latent
+
     def weights(params, data, key):
         post = guide.get_posterior(params)  # its Hessian, eagerly, takes ~10x longer
         z = post.sample(key, (n,))
 
         def log_p(zi):  # log joint in unconstrained space, Jacobian included
-            return -potential_energy(model, (), data, guide._unpack_latent(zi))
+            return -potential_energy(model, (), data, unpack_latent(guide, zi))
 
         return jax.vmap(log_p)(z) - post.log_prob(z)
 
@@ -51,10 +53,11 @@ def _laplace_log_weights(guide, params, model, data: dict, n: int, key) -> np.nd
 def _guide_log_weights(guide, params, model, data: dict, n: int, key) -> np.ndarray:
     """What ``psis_diagnostic`` computes, jitted (its own vmap runs op by op: 1-5 s)."""
     import jax
-    from numpyro.infer.importance import _compute_log_weights
+
+    from ._numpyro_compat import guide_log_weight
 
     def weights(params, data, key):
-        return jax.vmap(lambda k: _compute_log_weights(k, params, model, guide, (), data))(
+        return jax.vmap(lambda k: guide_log_weight(k, params, model, guide, data))(
             jax.random.split(key, n))
 
     return np.asarray(jax.jit(weights)(params, data, key), dtype=np.float64)
@@ -65,7 +68,8 @@ def psis_khat(model, guide, params, data: dict, seed: int, particles: int = PART
     k-hat cannot be computed for gets ``khat: None`` and the reason, never a number."""
     import jax
     from numpyro.infer.autoguide import AutoLaplaceApproximation
-    from numpyro.infer.importance import _psis_khat
+
+    from ._numpyro_compat import pareto_khat
 
     t0 = time.perf_counter()
     key = jax.random.PRNGKey(seed)
@@ -80,7 +84,7 @@ def psis_khat(model, guide, params, data: dict, seed: int, particles: int = PART
         finite = np.isfinite(lw)
         if not finite.all():
             raise FloatingPointError(f"{int((~finite).sum())} non-finite log weights")
-        out["khat"] = float(_psis_khat(lw))
+        out["khat"] = float(pareto_khat(lw))
         if out["khat"] is not None and not np.isfinite(out["khat"]):
             out["error"], out["khat"] = "k-hat is not finite (too few tail weights)", None
     except Exception as err:  # noqa: BLE001  (reported, never silently zero)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import time
 import types
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -75,10 +74,9 @@ def _step_keys(key, n: int, chunk: int):
 def svi_step(svi, state, step_key, data: dict):
     """``SVI.update(state, **data)`` given the step's key: ``(state, loss)``, with the
     state's own key left as it is (``_step_keys`` advances it)."""
-    from numpyro.infer.svi import _make_loss_fn
+    from ._numpyro_compat import svi_loss_fn
 
-    loss_fn = _make_loss_fn(svi.loss, step_key, svi.constrain_fn, svi.model, svi.guide, (),
-                            data, svi.static_kwargs, mutable_state=state.mutable_state)
+    loss_fn = svi_loss_fn(svi, step_key, data, state.mutable_state)
     (loss, mutable_state), optim_state = svi.optim.eval_and_update(loss_fn, state.optim_state)
     return state._replace(optim_state=optim_state, mutable_state=mutable_state), loss
 
@@ -198,37 +196,13 @@ def _latent_order_kept(guide) -> bool:
     their scale), so a guide set up in another order is not the same guide."""
     from numpyro.infer.autoguide import AutoContinuous
 
+    from ._numpyro_compat import init_locs_order
+
     if not isinstance(guide, AutoContinuous):
         return True  # others look their sites up by name
     model_order = [name for name, site in guide.prototype_trace.items()
                    if site["type"] == "sample" and not site["is_observed"]]
-    return list(guide._init_locs) == model_order
-
-
-@contextmanager
-def _init_locs_in_model_order():
-    """While it is active, every guide set up keeps its initial locations in the
-    model's site order, as NumPyro's eager init has them (``_latent_order_kept``).
-
-    Under ``jit`` NumPyro's ``find_valid_initial_params`` returns them sorted by name
-    (they pass through a ``while_loop`` carry); ``AutoContinuous`` ravels them right
-    after ``AutoGuide._setup_prototype`` sets them, so the order is restored there,
-    for the duration of one traced ``SVI.init``."""
-    from numpyro.infer.autoguide import AutoGuide
-
-    original = AutoGuide._setup_prototype
-
-    def setup(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        locs, trace = self._init_locs, self.prototype_trace
-        order = [n for n in trace if n in locs] + [n for n in locs if n not in trace]
-        self._init_locs = {n: locs[n] for n in order}
-
-    AutoGuide._setup_prototype = setup
-    try:
-        yield
-    finally:
-        AutoGuide._setup_prototype = original
+    return init_locs_order(guide) == model_order
 
 
 def compiled_init(svi, key, data: dict, init_params=None):
@@ -240,13 +214,18 @@ def compiled_init(svi, key, data: dict, init_params=None):
     one); one program takes ~1 s. The guide's set-up runs inside the trace, so what
     it keeps (prototype trace, initial locations, seeded helpers) holds tracers: the
     program returns them and they are put back concrete. An ``AutoContinuous`` guide
-    keeps the eager init's layout of its latent vector (``_init_locs_in_model_order``).
+    keeps the eager init's layout of its latent vector: under ``jit`` NumPyro's
+    ``find_valid_initial_params`` returns the initial locations sorted by name (they
+    pass through a ``while_loop`` carry), so they are put back in the model's order
+    while the program is traced (``_numpyro_compat.init_locs_in_model_order``).
     Where putting the values back is not possible (a tracer in a tuple), or the layout
     still differs (``_latent_order_kept``), the guide is reset and NumPyro initialises
     it eagerly. Otherwise the start is the eager one up to rounding (checked in
     tests/unit/test_engine.py).
     """
     import jax
+
+    from ._numpyro_compat import init_locs_in_model_order
 
     guide = svi.guide
     before = dict(getattr(guide, "__dict__", {}))
@@ -261,7 +240,7 @@ def compiled_init(svi, key, data: dict, init_params=None):
         return state, [_get(s) for s in box["slots"]]
 
     try:
-        with _init_locs_in_model_order():
+        with init_locs_in_model_order():
             state, values = jax.jit(init)(key)
         for slot, value in zip(box["slots"], values):
             _put(slot, value)

@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .. import io  # noqa: E402
+from ..status import usable  # noqa: E402
 from . import palette  # noqa: E402
 
 log = logging.getLogger("svibench.plots")
@@ -27,11 +28,6 @@ def _save(fig, path, dpi):
                 metadata={"Software": None})  # no version stamp: same draws, same bytes
     plt.close(fig)
     io.write_bytes(path, buf.getvalue())
-
-
-def usable(draws: pd.DataFrame, fit: dict) -> bool:
-    """A fit enters a figure only if it finished and every draw is finite."""
-    return fit.get("status") == "ok" and bool(np.isfinite(draws.to_numpy()).all())
 
 
 def corner_columns(columns, max_params: int) -> list[str]:

@@ -139,7 +139,7 @@ def report(studies: list[dict], config: dict, out, warm: list[dict] | None = Non
     ``load_evaluation``); ``scaling``: ``{summary, figure}`` paths of the scaling study."""
     # imported here, not above: importing the presentation package must not import
     # fitting (and its engine) while versions() still lives there
-    from ..fitting import versions
+    from ..provenance import versions
 
     scored = {(e["model"], e["dataset"]): load_evaluation(e) for e in (evaluation or [])}
 
