@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from .methods import METHODS, get_method, methods_for
-from .models import SCALING_MODEL, get_model, model_names
+from .models import get_model, model_names
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 SVI_KEYS = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "guide",
@@ -147,8 +147,8 @@ def _scaling(cfg: dict):
     scaling datasets (``J<groups>`` of ``scaling.model``) must not clash with the study's."""
     sc = cfg["scaling"]
     model = sc["model"]
-    if model not in MODEL_NAMES:
-        raise ConfigError(f"scaling.model: unknown model {model!r} (known: {', '.join(MODEL_NAMES)})")
+    if model not in model_names():
+        raise ConfigError(f"scaling.model: unknown model {model!r} (known: {', '.join(model_names())})")
     if "groups" not in get_model(model).defaults:
         raise ConfigError(f"scaling.model: model {model} has no 'groups' setting to scale")
     try:

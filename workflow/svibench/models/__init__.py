@@ -12,11 +12,9 @@ from importlib import import_module
 
 from .base import Model, check_protocol
 
-__all__ = ["MODEL_NAMES", "SCALING_MODEL", "Model", "get_model", "model_names", "reference_kind",
-           "register", "unregister"]
+__all__ = ["MODEL_NAMES", "Model", "get_model", "model_names", "register", "unregister"]
 
 MODEL_NAMES = ("coin", "corrgauss", "multimodal", "linreg", "hier")  # the built-in ones
-SCALING_MODEL = "hier"  # the model the scaling study grows (its ``groups`` setting)
 
 _registered: dict[str, Model] = {}  # models added by ``register``, in order
 
@@ -52,7 +50,3 @@ def get_model(name: str) -> Model:
         raise KeyError(f"unknown model {name!r} (known: {', '.join(model_names())})")
     return import_module(f"svibench.models.{name}").MODEL
 
-
-def reference_kind(name: str) -> str:
-    """``get_model(name).reference_kind``, for workflow/rules that call it by name."""
-    return get_model(name).reference_kind

@@ -134,11 +134,6 @@ class Model(ABC):
 
         return partial(self.model, **static) if static else self.model
 
-    @property
-    def DEFAULTS(self) -> dict:  # noqa: N802  (the old module attribute)
-        """``defaults`` under its old name, for workflow/rules until they read ``defaults``."""
-        return self.defaults
-
     def __repr__(self) -> str:
         return f"<model {self.name}: {type(self).__name__}>"
 
