@@ -75,7 +75,7 @@ use rule plot_corner as plot_groups with:
 
 
 # Posterior predictive checks: mock data of every method against the observations.
-use rule plot_corner as plot_predictive with:
+rule plot_predictive:
     input:
         unpack(figure_inputs(files=("mocks.parquet", "fit.json"))),
         ref_mocks=f"{REFERENCE_DIR}/mocks.parquet",
@@ -90,12 +90,17 @@ use rule plot_corner as plot_predictive with:
         model=one_of(STUDY.models_with_predictive()),
     log:
         "results/logs/plot/{model}/{dataset}/predictive.log",
+    threads: RESOURCES["plot"]["threads"]
+    resources:
+        **sized("plot"),
+    conda:
+        JAX_CPU_ENV
     script:
         "../scripts/plot_predictive.py"
 
 
 # Cold and warm loss curves of the warm starts onto {dataset} from {source}.
-use rule plot_corner as plot_warm with:
+rule plot_warm:
     input:
         warm_inputs,
         code=PLOT_CODE,
@@ -107,5 +112,10 @@ use rule plot_corner as plot_warm with:
         style=CFG["plots"],
     log:
         "results/logs/plot/{model}/{dataset}/warm-from-{source}.log",
+    threads: RESOURCES["plot"]["threads"]
+    resources:
+        **sized("plot"),
+    conda:
+        JAX_CPU_ENV
     script:
         "../scripts/plot_warm.py"
