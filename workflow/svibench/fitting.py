@@ -147,7 +147,9 @@ def run_svi_fit(m, problem: Problem, options: dict, sites: dict, out: dict, init
         # A diverged fit has no final ELBO: missing, never a number from its blow-up.
         fl = None
     extra = {"status": status, "steps_run": fit.steps_run, "diverged_at": fit.diverged_at,
-             "converged_at": fit.converged_at, "warm_start": warm,
+             "converged_at": fit.converged_at, "convergence_floor": fit.convergence_floor,
+             "stopped_with_trend": fit.trend_left, "final_slope_per_100": fit.final_slope_per_100,
+             "warm_start": warm,
              "seconds": fit.seconds, "seeds": {"fit": options["seed"], "draws": draws_seed},
              "final_loss": fl, "final_elbo": None if fl is None else -fl}
     if m.map_objective:

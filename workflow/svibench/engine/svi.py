@@ -31,6 +31,12 @@ class SVIFit:
     diverged_at: int | None = None
     converged_at: int | None = None
     extra: dict = field(default_factory=dict)
+    # The convergence rule's verdict where the fit ended (engine.convergence): the loss
+    # still falling beyond its noise (None: diverged, or shorter than the rule's span),
+    # its slope there in nats per 100 steps, and the earliest step the rule can stop at.
+    trend_left: bool | None = None
+    final_slope_per_100: float | None = None
+    convergence_floor: int | None = None
 
 
 def make_elbo(kind: str, particles: int):
@@ -283,12 +289,12 @@ def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: i
 
     ``data`` is a dict of arrays passed to model and guide as keyword arguments.
     ``convergence`` holds the settings of ``engine.convergence.convergence_step``
-    (its defaults if None); with ``stop_at_convergence`` the fit ends at the end of
+    (the config schema's defaults for those left out); with ``stop_at_convergence`` the fit ends at the end of
     the chunk in which it converged.
     """
-    from .convergence import DEFAULTS, convergence_step
+    from .convergence import convergence_step, final_trend, floor, settings
 
-    conv = {**DEFAULTS, **(convergence or {})}
+    conv = settings(convergence)
     converged_at = None
     import jax
     from numpyro.infer import SVI
@@ -339,7 +345,9 @@ def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: i
             log.info("step %d/%d  mean loss of chunk %.4f  (%.1f s)", done, max_steps,
                      float(np.mean(piece)), time.perf_counter() - t_compiled)
             if converged_at is None:
-                converged_at = convergence_step(np.concatenate(losses), **conv)
+                # window ends tested at earlier chunks are not tested again
+                converged_at = convergence_step(np.concatenate(losses), **conv,
+                                                start=done - len(piece) + 1)
                 if converged_at is not None:
                     log.info("converged at step %d", converged_at)
                     if stop_at_convergence:
@@ -349,8 +357,13 @@ def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: i
                         break
     params = jax.block_until_ready(svi.get_params(state))
     t_end = time.perf_counter()
-    return SVIFit(params=params, losses=np.concatenate(losses) if losses else np.zeros(0),
+    losses = np.concatenate(losses) if losses else np.zeros(0)
+    trend = final_trend(losses, **conv) if status == "ok" else None
+    return SVIFit(params=params, losses=losses,
                   status=status, steps_run=done, diverged_at=diverged_at,
                   converged_at=converged_at,
+                  trend_left=None if trend is None else not trend.flat,
+                  final_slope_per_100=None if trend is None else trend.slope_per_100,
+                  convergence_floor=floor(**conv),
                   seconds={"compile": compile_s, "run": t_end - t_compiled,
                            "total": t_end - t_start})
