@@ -174,7 +174,7 @@ def test_nuts_with_chains_in_separate_modes_is_red_and_not_first():
     assert nuts["titles"]["modes"].startswith("chains in separate modes")
     html = ranking_html(ev)
     assert '<td class="bad" title="rhat 1.37 &gt;= 1.01">1.37</td>' in html
-    assert "chains in separate modes in 1/1" in html and "0.5±0.2/0.5±0.2" in html
+    assert "chains in separate modes in 1/1" in html and "0.5±0.17/0.5±0.17" in html
     assert 'title="chains in separate modes (share of b by chain: 0.00, 1.00, 0.00, 1.00)"' in html
 
 

@@ -281,12 +281,15 @@ def ranking_table(ev: dict, thresholds: dict | None = None) -> dict:
 
 def scaling_rows(summary: dict) -> list[dict]:
     """The scaling summary's rows, each with ``marks``: ``"bad"`` (or ``""``) for its
-    ``mean_err`` and ``sd_ratio`` as judged against the summary's thresholds."""
+    ``mean_err`` and ``sd_ratio`` as judged against the summary's thresholds, and its
+    ``khat`` as one number (the median over particle sets)."""
     out = []
     for r in summary["rows"]:
         fit = {"mean_err": None if r["mean_err"] is None else {"value": r["mean_err"]},
                "sd_ratio": None if r["sd_ratio_min"] is None
                else {"value": [r["sd_ratio_min"], r["sd_ratio_max"]]}}
         beyond = set(failed_checks(judge(fit, summary["thresholds"])))
-        out.append({**r, "marks": {c: "bad" if c in beyond else "" for c in ("mean_err", "sd_ratio")}})
+        kh = khat_summary(r.get("khat"))  # a number, or over several particle sets
+        out.append({**r, "khat": kh["median"] if kh else None,
+                    "marks": {c: "bad" if c in beyond else "" for c in ("mean_err", "sd_ratio")}})
     return out
