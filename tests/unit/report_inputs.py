@@ -44,13 +44,21 @@ def metrics_json(seed, status="ok", me=0.05, sd=(0.95, 1.05), swd=0.05, khat=0.3
     if status != "ok":
         return {**base, "mean_err": None, "sd_ratio": None, "swd": None, "energy": None,
                 "khat": None, "mcmc": None, "predictive": None, "mode_mass": None}
-    return {**base, "mean_err": {"value": me, "floor": 0.0123},
-            "sd_ratio": {"value": list(sd), "floor": [0.987, 1.0123]},
-            "swd": {"value": swd, "floor": 0.011}, "energy": {"value": 0.0042, "floor": 0.00031},
-            "khat": khat, "mcmc": mcmc,
+    return {**base, "mean_err": {"value": me, "floor": 0.0123, "floor_median": 0.0118,
+                                 "floor_band": [0.0021, 0.0345]},
+            "sd_ratio": {"value": list(sd), "floor": [0.987, 1.0123],
+                         "floor_median": [0.985, 1.011], "floor_band": [0.961, 1.042]},
+            "swd": {"value": swd, "floor": 0.011, "floor_median": 0.0125,
+                    "floor_band": [0.0081, 0.0213]},
+            "energy": {"value": 0.0042, "floor": 0.00031, "floor_median": 0.00012,
+                       "floor_band": [-0.0011, 0.0019]},
+            "floor_splits": 20, "floor_draws": 4000,
+            "khat": khat, "khat_info": None if khat is None else {"particles": 4000, "of": "the guide"},
+            "mcmc": mcmc,
             "predictive": None if cover is None else {"coverage90": cover,
                                                       "reference_coverage90": 0.9},
             "mode_mass": None if missing is None else {"modes": ["a", "b"], "fit": [0.97, 0.03],
+                                                       "se": [0.0027, 0.0027],
                                                        "reference": [0.5, 0.5],
                                                        "missing": missing}}
 
@@ -88,6 +96,12 @@ def write_inputs(folder) -> dict:
         "normal <auto>": [metrics_json(s, me=m, cover=0.88, missing=miss)
                           for s, m, miss in ((1, 0.05, []), (2, 0.9, ["b"]), (3, 0.06, []))],
         "narrow": [metrics_json(1, sd=(0.5, 0.9), khat=0.9, cover=0.6, missing=["b"])],
+        "nuts (short)": [metrics_json(1, kind="nuts", me=0.02, khat=None, cover=0.9,
+                                      mcmc={"chains": 4, "min_ess_bulk": 225.0, "min_ess_tail": 310.0,
+                                            "max_rhat": 1.02, "divergences": 242,
+                                            "seconds_per_effective_draw": 0.01})],
+        "auto_laplace": [metrics_json(1, me=2.72, sd=(0.0, 8.8e-16), swd=0.04, khat=None,
+                                      cover=0.1)],
         "flow": [metrics_json(1, status="diverged")],
     }
     fit_entries = []

@@ -46,6 +46,13 @@ def test_an_exact_fit_sits_at_the_floor_and_a_shifted_one_is_flagged(corrgauss):
     assert good["status"] == "ok" and good["flags"] == [] and good["accurate"]
     assert good["mean_err"]["value"] < 3 * good["mean_err"]["floor"] + 0.02
     assert good["khat"] == 0.2 and good["mcmc"] is None and good["predictive"] is None
+    assert good["khat_info"]["of"] == "the guide" and good["khat_info"]["threshold"] == 0.7
+    # the floor as a distribution over 20 random half-splits, seeded by the metrics seed
+    assert good["floor_splits"] == 20 and good["floor_draws"] == good["draws_compared"]
+    lo, hi = good["swd"]["floor_band"]
+    assert 0 < lo < good["swd"]["floor_median"] < hi
+    again, _ = run(d, ref, write_fit(d, "good", pd.DataFrame(z, columns=["x", "y"])), "good")
+    assert again["swd"]["floor_band"] == [lo, hi]
     assert good["cost"]["seconds"] == 3.0 and good["reference"]["kind"] == "exact"
     # shifted by half a marginal sd of x (sd sqrt(5)): mean_err 0.5
     shifted = pd.DataFrame(z + [0.5 * np.sqrt(5), 0], columns=["x", "y"])
@@ -78,20 +85,36 @@ def test_nuts_fit_gets_mcmc_diagnostics(corrgauss):
     assert m["mcmc"]["min_ess_bulk"] == pytest.approx(4000, rel=0.15)
     assert m["mcmc"]["divergences"] == 3 and m["khat"] is None
     assert m["mcmc"]["seconds_per_effective_draw"] == pytest.approx(3.0 / m["mcmc"]["min_ess_bulk"])
+    # any divergence fails a NUTS fit, however accurate its draws
+    assert m["flags"] == ["divergences"] and m["accurate"]
+
+
+def test_an_auto_dais_khat_is_labelled_and_beyond_its_threshold_is_only_a_note(corrgauss):
+    d, ref = corrgauss
+    cov = get_model("corrgauss").covariance(get_model("corrgauss").DEFAULTS)
+    z = np.random.default_rng(7).multivariate_normal([0, 0], cov, 4000)
+    files = write_fit(d, "auto_dais", pd.DataFrame(z, columns=["x", "y"]),
+                      psis={"khat": 1.3, "particles": 1000, "method": "psis_diagnostic weights"})
+    m, _ = run(d, ref, files, "auto_dais")
+    assert m["flags"] == [] and m["notes"] == ["khat 1.3 > 0.667 (1000 particles)"]
+    assert m["khat_info"]["threshold"] == pytest.approx(2 / 3)
+    assert "augmented sampler" in m["khat_info"]["of"] and m["collapsed"] is False
 
 
 def metric(status="ok", me=0.05, sd=(0.95, 1.05), swd=0.05, khat=0.3, seed=1, kind="svi",
-           missing=None):
+           missing=None, band=None, mcmc=None, mode_mass=None):
     if status != "ok":
         return {"status": status, "kind": kind, "seed": seed, "mean_err": None, "sd_ratio": None,
                 "swd": None, "energy": None, "khat": None, "mcmc": None, "predictive": None,
                 "mode_mass": None, "cost": {"seconds": 1.0, "steps": 10}}
     return {"status": "ok", "kind": kind, "seed": seed,
             "mean_err": {"value": me, "floor": 0.01}, "sd_ratio": {"value": list(sd), "floor": [0.99, 1.01]},
-            "swd": {"value": swd, "floor": 0.01}, "energy": {"value": 0.01, "floor": 0.001},
-            "khat": khat, "mcmc": None, "predictive": None,
-            "mode_mass": None if missing is None else {"modes": ["a", "b"], "fit": [1.0, 0.0],
-                                                       "reference": [0.5, 0.5], "missing": missing},
+            "swd": {"value": swd, "floor": 0.01, "floor_band": band},
+            "energy": {"value": 0.01, "floor": 0.001},
+            "khat": khat, "mcmc": mcmc, "predictive": None,
+            "mode_mass": mode_mass if missing is None else {
+                "modes": ["a", "b"], "fit": [1.0, 0.0], "se": [0.0, 0.0],
+                "reference": [0.5, 0.5], "missing": missing},
             "cost": {"seconds": 2.0, "steps": 100}}
 
 
@@ -113,14 +136,115 @@ def test_ranking_aggregates_seeds_marks_and_ranks():
     bo = rows[1]
     assert bo["v"]["mean_err"]["median"] == pytest.approx(0.06) and bo["v"]["mean_err"]["max"] == 0.9
     assert bo["marks"]["mean_err"] == "warn"            # one seed of three beyond 0.2
-    assert rows[2]["marks"] == {"mean_err": "", "sd_ratio": "bad", "khat": "bad"}
+    assert rows[2]["marks"] == {"mean_err": "", "sd_ratio": "bad"} and rows[2]["red"] == 1
+    assert rows[2]["v"]["khat"]["note"] == "khat 0.9 > 0.7"  # a diagnostic, not a mark
+    assert bo["titles"]["mean_err"] == "seed 2: mean_err 0.9 > 0.2"
+    assert [r["rank_label"] for r in rows] == ["1", "2", "3", "4"]
     assert rows[3]["v"]["mean_err"] is None and rows[3]["status"].startswith("1/1 diverged")
     html = ranking_html(ev)
     assert html.count("<tr") == 6  # header, noise floor, four methods
     assert "noise floor" in html
-    assert '<td class="bad">1/1 diverged</td>' in html and '<td class="bad">0.5–0.9</td>' in html
+    assert '<td class="bad">1/1 diverged</td>' in html
+    assert '<td class="bad" title="sd_ratio 0.5 &lt; 0.8">0.5–0.9</td>' in html
+    assert '<td class="diag" title="khat 0.9 &gt; 0.7: threshold' in html
     assert "(0.05–0.9)" in html  # the spread over seeds
     assert "meets the reference standard" in html
+
+
+NUTS_MC = {"chains": 4, "max_rhat": 1.001, "min_ess_bulk": 3000.0, "min_ess_tail": 2000.0,
+           "divergences": 0, "seconds_per_effective_draw": 0.001}
+
+
+def test_nuts_with_chains_in_separate_modes_is_red_and_not_first():
+    # multimodal: each chain in one mode, overall shares right; the best swd of the table
+    stuck = {"modes": ["a", "b"], "fit": [0.5, 0.5], "se": [0.17, 0.17], "reference": [0.5, 0.5],
+             "missing": [], "by_chain": [[1, 0], [0, 1], [1, 0], [0, 1]], "separated": True}
+    ev = evaluation({
+        "nuts": [metric(kind="nuts", swd=0.02, khat=None, mode_mass=stuck,
+                        mcmc={**NUTS_MC, "max_rhat": 1.37, "min_ess_bulk": 9.0})],
+        "mixture": [metric(swd=0.05, mode_mass={**stuck, "se": [0.008, 0.008], "by_chain": None,
+                                                "separated": False})],
+    })
+    rows = ranking.group_rows(ev)
+    assert [r["label"] for r in rows] == ["mixture", "nuts"]
+    nuts = rows[1]
+    assert nuts["marks"] == {"mean_err": "", "sd_ratio": "", "modes": "bad", "rhat": "bad",
+                             "div": "", "ess_bulk": "bad", "ess_tail": ""} and nuts["red"] == 3
+    assert nuts["titles"]["rhat"] == "rhat 1.37 >= 1.01"
+    assert nuts["titles"]["modes"].startswith("chains in separate modes")
+    html = ranking_html(ev)
+    assert '<td class="bad" title="rhat 1.37 &gt;= 1.01">1.37</td>' in html
+    assert "chains in separate modes in 1/1" in html and "0.5±0.17/0.5±0.17" in html
+    assert 'title="chains in separate modes (share of b by chain: 0.00, 1.00, 0.00, 1.00)"' in html
+
+
+def test_nuts_with_divergences_is_red():
+    # hier: 242 divergences, R-hat 1.02, bulk ESS 225 over 4 chains
+    ev = evaluation({"nuts": [metric(kind="nuts", swd=0.02, khat=None, mcmc={
+        **NUTS_MC, "divergences": 242, "max_rhat": 1.02, "min_ess_bulk": 225.0})],
+        "auto_mvn": [metric(swd=0.05)]})
+    rows = ranking.group_rows(ev)
+    assert [r["label"] for r in rows] == ["auto_mvn", "nuts"]
+    assert rows[1]["marks"]["div"] == "bad" and rows[1]["red"] == 3
+    assert rows[1]["titles"]["div"] == "divergences 242 (any divergence fails)"
+    # one seed of three with a divergence: orange, not red
+    ev = evaluation({"nuts": [metric(kind="nuts", seed=s, khat=None, mcmc={**NUTS_MC, "divergences": d})
+                              for s, d in ((1, 0), (2, 4), (3, 0))]})
+    row = ranking.group_rows(ev)[0]
+    assert row["marks"]["div"] == "warn" and row["red"] == 0
+
+
+def test_a_collapsed_fit_ranks_below_a_non_collapsed_one_with_a_better_mean_err():
+    ev = evaluation({
+        # both fail mean_err and sd_ratio; the collapsed one has no k-hat and a lower swd
+        "auto_laplace": [metric(me=2.72, sd=(0.0, 8.8e-16), swd=0.3, khat=None)],
+        "auto_mvn": [metric(me=0.41, sd=(0.5, 1.3), swd=0.5, khat=0.95)],
+    })
+    rows = ranking.group_rows(ev)
+    assert [r["label"] for r in rows] == ["auto_mvn", "auto_laplace"]
+    assert rows[1]["collapsed"] and not rows[0]["collapsed"]
+    assert rows[0]["red"] == rows[1]["red"] == 2  # k-hat 0.95 is no red mark
+    assert ">collapsed</span>" in ranking_html(ev)
+
+
+def test_a_fit_without_khat_gains_nothing_from_it():
+    ev = evaluation({"no_khat": [metric(swd=0.10, khat=None, band=[0.01, 0.02])],
+                     "bad_khat": [metric(swd=0.05, khat=1.3, band=[0.01, 0.02])]})
+    rows = ranking.group_rows(ev)
+    assert [r["label"] for r in rows] == ["bad_khat", "no_khat"]
+    assert [r["rank_label"] for r in rows] == ["1", "2"] and rows[0]["red"] == rows[1]["red"] == 0
+    assert rows[1]["v"]["khat"] is None and rows[0]["v"]["khat"]["note"] == "khat 1.3 > 0.7"
+
+
+def test_khat_over_particle_sets_shows_its_median_and_spread():
+    sets = {"median": 1.6, "low": 0.9, "high": 3.9, "values": [0.9, 1.2, 1.6, 2.5, 3.9]}
+    m = {**metric(khat=sets), "khat_info": {"particles": 1000, "of": "the guide"}}
+    row = ranking.group_rows(evaluation({"normal": [m]}))[0]
+    k = row["v"]["khat"]
+    assert (k["median"], k["min"], k["max"], k["n"]) == (1.6, 0.9, 3.9, 5)
+    assert k["threshold"] == pytest.approx(2 / 3) and row["red"] == 0
+    assert "1.6 <small>(0.9–3.9)</small>" in ranking_html(evaluation({"normal": [m]}))
+
+
+def test_fits_whose_swd_differ_inside_the_floor_spread_share_a_rank():
+    band = [0.010, 0.018]  # width 0.008
+    ev = evaluation({"a": [metric(swd=0.050, band=band)], "b": [metric(swd=0.056, band=band)],
+                     "c": [metric(swd=0.070, band=band)], "d": [metric(swd=0.075, band=band)]})
+    rows = ranking.group_rows(ev)
+    assert [(r["label"], r["rank_label"]) for r in rows] == [("a", "1="), ("b", "1="),
+                                                              ("c", "3="), ("d", "3=")]
+    # without the band the same gaps are differences
+    ev = evaluation({"a": [metric(swd=0.050)], "b": [metric(swd=0.056)]})
+    assert [r["rank_label"] for r in ranking.group_rows(ev)] == ["1", "2"]
+    # the seeds' ranges widen the spread: medians 0.05 and 0.07, ranges 0.03 each
+    ev = evaluation({"a": [metric(swd=x, seed=i, band=band) for i, x in enumerate((0.04, 0.05, 0.07))],
+                     "b": [metric(swd=x, seed=i, band=band) for i, x in enumerate((0.06, 0.07, 0.09))]})
+    assert [r["rank_label"] for r in ranking.group_rows(ev)] == ["1=", "1="]
+    assert '<td title="within the combined spread' in ranking_html(ev)
+    # a tie never crosses a red mark
+    ev = evaluation({"a": [metric(swd=0.050, band=band)],
+                     "b": [metric(swd=0.051, band=band, me=0.5)]})
+    assert [r["rank_label"] for r in ranking.group_rows(ev)] == ["1", "2"]
 
 
 def test_ranking_marks_a_missing_mode_and_a_failed_reference():

@@ -96,9 +96,23 @@ def test_the_report_renders_stored_results(tmp_path):
     # user text is escaped; the config's thresholds reach the ranking's note
     assert "normal &lt;auto&gt;" in page and "a &lt;b&gt;config&lt;/b&gt; &amp; more" in page
     assert "mean_err &gt; 0.25" in page
-    # the ranking: four methods under the noise floor, a seed's outlier orange
-    assert page.count("<tr", page.index('class="ranking"'), page.index('class="note"')) == 6
-    assert '<td class="warn">0.06 <small>(0.05–0.9)</small></td>' in page
+    # the ranking: six methods under the noise floor (its median and band over 20
+    # half-splits), a seed's outlier orange with its reason
+    table = page[page.index('class="ranking"'):page.index('class="note"')]
+    assert table.count("<tr") == 8
+    assert "20 reference half-splits" in table and "0.0125 <small>(0.0081–0.0213)</small>" in table
+    assert '<td class="warn" title="seed 2: mean_err 0.9 &gt; 0.25">0.06 <small>(0.05–0.9)</small></td>' in page
+    # NUTS with 242 divergences, R-hat 1.02 and bulk ESS 225 of 4 chains: red, with reasons
+    assert '<td class="bad" title="divergences 242 (any divergence fails)">242</td>' in table
+    assert '<td class="bad" title="rhat 1.02 &gt;= 1.01">1.02</td>' in table
+    # ranked: nuts and normal tie (the same swd, no red mark); narrow and nuts (short) have
+    # red marks; the collapsed Laplace is last but for the fit that did not finish,
+    # though its swd is the lowest and nuts (short) has more red marks; k-hat is no mark
+    order = re.findall(r"<tr class=\"[a-z]*\"><td[^>]*>(\d+=?)</td><td>([^<]+)</td>", table)
+    assert order == [("1=", "nuts"), ("1=", "normal &lt;auto&gt;"), ("3", "narrow"),
+                     ("4", "nuts (short)"), ("5", "auto_laplace"), ("6", "flow")]
+    assert '<td class="bad">ok <span title="sd_ratio 0 &lt; 0.8 (collapsed)">collapsed</span></td>' in table
+    assert '<td class="diag" title="khat 0.9 &gt; 0.7 (4000 particles): threshold' in table
     # posterior summaries: a diverged fit shows no estimates; an unknown truth says so
     assert '<tr class="bad"><td>flow</td><td><span class="bad">diverged</span></td>' in page
     assert "<td>unknown</td>" in page and "; truth unknown." in page
@@ -113,6 +127,8 @@ def test_scaling_rows_are_judged_by_the_thresholds_of_the_summary():
                "rows": [{"mean_err": 0.35, "sd_ratio_min": 0.5, "sd_ratio_max": 1.1},
                         {"mean_err": 0.6, "sd_ratio_min": 0.3, "sd_ratio_max": 1.1},
                         {"mean_err": None, "sd_ratio_min": None, "sd_ratio_max": None}]}
+    summary["rows"][0]["khat"] = {"median": 1.6, "low": 0.9, "high": 3.9, "values": []}
+    assert [r.get("khat") for r in ranking.scaling_rows(summary)] == [1.6, None, None]
     assert [r["marks"] for r in ranking.scaling_rows(summary)] == [
         {"mean_err": "", "sd_ratio": ""}, {"mean_err": "bad", "sd_ratio": "bad"},
         {"mean_err": "", "sd_ratio": ""}]

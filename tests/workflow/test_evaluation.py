@@ -10,7 +10,9 @@ import pytest
 import yaml
 from conftest import study_of
 
+from svibench import metrics as M
 from svibench.config import validate
+from svibench.reference import check_standard
 
 pytestmark = pytest.mark.workflow
 
@@ -40,10 +42,14 @@ def test_every_reference_says_what_it_is(tiny_study):
             ref = read(d / "reference.json")
             draws = pd.read_parquet(d / "draws.parquet")
             assert ref["kind"] == kinds[model] and len(draws) == ref["n_draws"] >= 4000
-            assert ref["meets_standard"] == (ref["problems"] == [])
             if ref["kind"] == "nuts":
                 assert ref["chains"] == 4 and ref["diagnostics"]["min_ess_bulk"] > 0
                 assert set(ref["diagnostics"]["per_latent"]) == set(draws.columns)
+                # the stored verdict is the standard applied to the stored diagnostics
+                problems = check_standard(ref["diagnostics"], ref["chains"], ref["settings"])
+                assert ref["problems"] == problems and ref["meets_standard"] is (problems == [])
+            else:  # exact and grid draws are independent: they always meet it
+                assert ref["meets_standard"] is True and ref["problems"] == []
 
 
 def test_every_fit_has_metrics_against_its_reference(tiny_study):
@@ -57,8 +63,12 @@ def test_every_fit_has_metrics_against_its_reference(tiny_study):
         if fit["status"] != "ok":
             assert m["mean_err"] is None and m["swd"] is None, d  # missing, never zero
             continue
-        assert m["mean_err"]["value"] >= 0 and m["mean_err"]["floor"] >= 0, d
-        assert len(m["sd_ratio"]["value"]) == 2 and m["swd"]["value"] > 0, d
+        # the floor's median lies in its band; the stored verdicts are judge's
+        assert m["mean_err"]["floor_band"][0] <= m["mean_err"]["floor_median"] <= m["mean_err"]["floor_band"][1], d
+        assert m["floor_splits"] == cfg["metrics"]["floor_splits"] and m["floor_draws"] >= 2, d
+        lo, hi = m["sd_ratio"]["value"]
+        assert lo <= hi and m["collapsed"] is (lo < M.COLLAPSED), d
+        assert m["flags"] == M.flags(m, cfg["metrics"]["thresholds"]), d
         assert m["seed"] == fit["seeds"]["fit"]
         if fit["kind"] == "nuts":
             assert m["khat"] is None and m["mcmc"]["min_ess_bulk"] > 0 and m["mcmc"]["max_rhat"] > 0.9
@@ -66,7 +76,10 @@ def test_every_fit_has_metrics_against_its_reference(tiny_study):
         else:
             assert isinstance(m["khat"], float), d
         if fit["model"] in ("coin", "linreg", "hier"):
-            assert 0 <= m["predictive"]["coverage90"] <= 1 and "reference_coverage90" in m["predictive"]
+            p = m["predictive"]
+            # a share of the observed points: k / points; a 90 % interval holds the 50 % one
+            assert p["coverage90"] * p["points"] == pytest.approx(round(p["coverage90"] * p["points"])), d
+            assert p["coverage90"] >= p["coverage50"] and "reference_coverage90" in p, d
             assert len(pd.read_parquet(d / "mocks.parquet")) == 200
 
 

@@ -6,13 +6,21 @@ It imports JAX only for a NUTS fit's diagnostics. Keys of ``metrics.json``:
 
 - ``model, dataset, method, kind, status, seed``; ``reference``: its kind, whether
   it meets the standard, its problems;
-- ``mean_err``, ``sd_ratio``, ``swd``, ``energy``: ``{"value", "floor"}`` (see
-  ``svibench.metrics``), ``draws_compared``;
-- ``khat`` (SVI: PSIS k-hat, computed in the fit job), ``mode_mass`` (models with
-  modes), ``mcmc`` (NUTS: min bulk / tail ESS, max R-hat, divergences, seconds per
-  effective draw), ``predictive`` (share of observed points inside the 90% and 50%
-  predictive intervals, beside the reference's);
-- ``flags``: the accuracy checks the fit fails; ``cost``: seconds and steps.
+- ``mean_err``, ``sd_ratio``, ``swd``, ``energy``: ``{"value", "floor",
+  "floor_median", "floor_band"}`` (see ``svibench.metrics``: the floor of one split,
+  and the median and 95 % band over ``floor_splits`` random half-splits of
+  ``floor_draws`` draws), ``draws_compared``;
+- ``khat`` (SVI: PSIS k-hat, computed in the fit job: a number, or ``{median, low,
+  high, values}`` over several particle sets), ``khat_info`` (``particles``, the
+  sample-size ``threshold``, what it is ``of``: AutoDAIS's is of its augmented
+  sampler), ``mode_mass`` (models with modes: shares with their binomial ``se``; NUTS:
+  each chain's shares and whether the chains sit in ``separated`` modes), ``mcmc``
+  (NUTS: chains, min bulk / tail ESS, max R-hat, divergences, seconds per effective
+  draw), ``predictive`` (share of observed points inside the 90% and 50% predictive
+  intervals, beside the reference's);
+- ``flags``: the checks the fit fails (``metrics.judge``; k-hat is not one);
+  ``notes``: diagnostics beyond their threshold (k-hat); ``collapsed``: some sd_ratio
+  below 0.05; ``cost``: seconds and steps.
 
 A fit that did not finish (``status`` not ``ok``) or has non-finite draws gets every
 metric ``null`` — never a number.
@@ -27,13 +35,15 @@ import pandas as pd
 
 from . import config, io
 from . import metrics as M
+from .methods import get_method
 from .models import Model, get_model
 from .status import usable
 
 log = logging.getLogger("svibench.evaluate")
 
 NULL_METRICS = {"mean_err": None, "sd_ratio": None, "swd": None, "energy": None,
-                "draws_compared": None, "khat": None, "mode_mass": None, "mcmc": None,
+                "draws_compared": None, "floor_splits": None, "floor_draws": None,
+                "khat": None, "khat_info": None, "mode_mass": None, "mcmc": None,
                 "predictive": None}
 
 
@@ -53,6 +63,23 @@ def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
             "max_rhat": diag["max_rhat"],
             "divergences": (fit.get("diagnostics") or {}).get("divergences"),
             "seconds_per_effective_draw": seconds / ess if seconds and ess else None}
+
+
+def khat_info(fit: dict, thresholds: dict) -> dict:
+    """How the fit job computed k-hat: particles, the sample-size threshold for them,
+    what it is of, any error."""
+    psis = fit.get("psis") or {}
+    particles = psis.get("particles")
+    return {"particles": particles, "threshold": M.khat_threshold(particles, thresholds["khat"]),
+            "method": psis.get("method"), "of": get_method(fit["method"]).khat_of,
+            "error": psis.get("error")}
+
+
+def reference_ess(ref_info: dict) -> float | None:
+    """A NUTS reference's min bulk ESS (its floor's draws are thinned to it)."""
+    if ref_info.get("kind") != "nuts":
+        return None
+    return (ref_info.get("diagnostics") or {}).get("min_ess_bulk")
 
 
 def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, settings: dict,
@@ -75,7 +102,7 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
               "reference": {"kind": ref_info["kind"], "meets_standard": ref_info["meets_standard"],
                             "problems": ref_info.get("problems", []),
                             "dataset": ref_info["dataset"]},
-              **NULL_METRICS, "flags": [], "cost": cost(fit)}
+              **NULL_METRICS, "flags": [], "notes": [], "collapsed": None, "cost": cost(fit)}
     if not usable(draws, fit):
         result["status"] = fit["status"] if fit["status"] != "ok" else "non-finite draws"
         log.warning("%s: status %s, metrics left null", fit["method"], result["status"])
@@ -84,18 +111,24 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
         result.update(M.score(draws, ref, columns=list(ref.columns),
                               chains=int(ref_info.get("chains") or 1),
                               projections=settings["projections"], seed=settings["seed"],
-                              energy_draws=settings["energy_draws"]))
+                              energy_draws=settings["energy_draws"],
+                              floor_splits=settings["floor_splits"], ess=reference_ess(ref_info)))
         if fit["kind"] == "svi":
             result["khat"] = (fit.get("psis") or {}).get("khat")
+            result["khat_info"] = khat_info(fit, thresholds)
         else:
             result["mcmc"] = mcmc_summary(draws, fit)
         if mod.modes is not None:
+            nuts = result["mcmc"] or {}
             result["mode_mass"] = M.mode_mass(mod.mode_labels(draws), mod.mode_labels(ref),
-                                              mod.modes)
+                                              mod.modes, chains=int(nuts.get("chains") or 1),
+                                              n_eff=nuts.get("min_ess_bulk"))
         if mod.has_observations and settings["predictive_draws"] > 0 and fit_files.get("mocks"):
             result["predictive"] = predictive_check(
                 mod, data_csv, io.read_parquet(fit_files["mocks"]), reference_files.get("mocks"))
         result["flags"] = M.flags(result, thresholds)
+        result["notes"] = [n for n in [M.khat_note(result, thresholds)] if n]
+        result["collapsed"] = M.collapsed(result)
         result["accurate"] = M.accurate(result, thresholds)
     result["seconds"] = time.perf_counter() - t0
     io.write_json(out["metrics"], result)

@@ -16,6 +16,12 @@ value at the floor means "as close as an independent reference sample gets".
 - ``energy``: energy distance 2E|X-Y| - E|X-X'| - E|Y-Y'| (unbiased U-statistics for
   the within-sample terms, so it can be slightly negative), on ``energy_draws``
   evenly thinned draws of each sample.
+
+The single floor (one split) is joined by the floor as a distribution: the same
+metrics over ``floor_splits`` (>= 20) random half-splits of the reference, seeded,
+giving each metric's ``floor_median`` and 95 % ``floor_band`` (for a NUTS reference the
+draws are first thinned to its ESS, so the halves are nearly independent draws). The
+report's ranking takes two methods as different only when their gap exceeds the band.
 """
 
 from __future__ import annotations
@@ -25,7 +31,11 @@ import math
 import numpy as np
 import pandas as pd
 
-THRESHOLDS = {"mean_err": 0.2, "sd_ratio": [0.8, 1.2], "khat": 0.7}
+# khat: the cap of k-hat's sample-size threshold (a diagnostic, never a failure);
+# rhat, ess_per_chain: NUTS fails at R-hat >= rhat or bulk / tail ESS < ess_per_chain
+# times its chains (and at any divergence)
+THRESHOLDS = {"mean_err": 0.2, "sd_ratio": [0.8, 1.2], "khat": 0.7, "rhat": 1.01,
+              "ess_per_chain": 100}
 METRIC_NAMES = ("mean_err", "sd_ratio", "swd", "energy")
 
 
@@ -138,13 +148,72 @@ def reference_halves(reference: np.ndarray, chains: int = 1) -> tuple[np.ndarray
     return reference[:half], reference[half:]
 
 
+def floor_distribution(ref: np.ndarray, m: int, *, splits: int = 20, seed: int = 0,
+                       ess: float | None = None, projections: int = 128,
+                       energy_draws: int = 1000) -> dict:
+    """The noise floor as a distribution: every metric between the two halves of
+    ``splits`` random half-splits of the (standardised) reference, at ``m`` draws a
+    half (fewer when the halves are smaller).
+
+    ``ess``: a NUTS reference's effective sample size: its draws are first thinned
+    evenly to ``ess`` rows, about one per autocorrelation time, so the random halves
+    hold nearly independent draws (a random split of correlated neighbours would
+    understate the noise). Returns ``{"values": {metric: [one per split]}, "draws": n}``
+    (``sd_ratio``'s values are ``[min, max]`` pairs). Seeded by ``seed``: the same
+    reference and settings give the same floor."""
+    if ess is not None and math.isfinite(ess) and ess >= 4:
+        ref = thin(ref, int(ess))
+    half = len(ref) // 2
+    n = max(2, min(m, half))
+    rng = np.random.default_rng([int(seed), 20_240_601])
+    kw = {"projections": projections, "seed": seed, "energy_draws": energy_draws}
+    out: dict[str, list] = {k: [] for k in METRIC_NAMES}
+    for _ in range(splits):
+        perm = rng.permutation(len(ref))
+        a = thin(ref[np.sort(perm[:half])], n)
+        b = thin(ref[np.sort(perm[half:2 * half])], n)
+        for k, v in compare(b, a, **kw).items():
+            out[k].append(v)
+    return {"values": out, "draws": int(n)}
+
+
+def band(values, level: float = 0.95) -> tuple[float, list[float]]:
+    """Median and central ``level`` interval of ``values``."""
+    v = np.asarray(values, dtype=np.float64)
+    q = (1 - level) / 2
+    lo, hi = np.quantile(v, [q, 1 - q])
+    return float(np.median(v)), [float(lo), float(hi)]
+
+
+def floor_summary(dist: dict) -> dict:
+    """``{metric: {"floor_median", "floor_band"}}`` of ``floor_distribution``'s values:
+    ``sd_ratio``'s median is the ``[min, max]`` pair of medians and its band runs from
+    the 2.5 % quantile of the min to the 97.5 % quantile of the max."""
+    out = {}
+    for k, vals in dist["values"].items():
+        if k == "sd_ratio":
+            arr = np.asarray(vals, dtype=np.float64)
+            (mlo, (blo, _)), (mhi, (_, bhi)) = band(arr[:, 0]), band(arr[:, 1])
+            out[k] = {"floor_median": [mlo, mhi], "floor_band": [blo, bhi]}
+        else:
+            med, b = band(vals)
+            out[k] = {"floor_median": med, "floor_band": b}
+    return out
+
+
 def score(fit_draws, reference_draws, *, columns=None, chains: int = 1,
-          projections: int = 128, seed: int = 0, energy_draws: int = 1000) -> dict:
+          projections: int = 128, seed: int = 0, energy_draws: int = 1000,
+          floor_splits: int = 20, ess: float | None = None) -> dict:
     """Each metric of the fit with its noise floor.
 
-    Returns ``{metric: {"value": ..., "floor": ...}, "draws_compared": m}``; the fit
-    (``m`` evenly thinned draws) and half ``B`` are both compared with ``m`` draws
-    of half ``A``, where ``m`` is the smallest of the three sizes."""
+    Returns ``{metric: {"value", "floor", "floor_median", "floor_band"},
+    "draws_compared": m, "floor_splits": n, "floor_draws": k}``; the fit (``m`` evenly
+    thinned draws) and half ``B`` are both compared with ``m`` draws of half ``A``,
+    where ``m`` is the smallest of the three sizes (``floor``: that one split).
+    ``floor_median`` and ``floor_band`` (95 %) come from ``floor_splits`` random
+    half-splits of ``k`` draws each (``floor_distribution``; ``ess``: a NUTS
+    reference's bulk ESS, to which it is thinned first). ``floor_splits`` 0 skips
+    them (``null``)."""
     columns = list(columns if columns is not None else reference_draws.columns)
     ref = as_array(reference_draws, columns)
     q = as_array(fit_draws, columns)
@@ -155,22 +224,56 @@ def score(fit_draws, reference_draws, *, columns=None, chains: int = 1,
     q, a, b = thin(q, m), thin(a, m), thin(b, m)
     kw = {"projections": projections, "seed": seed, "energy_draws": energy_draws}
     value, floor = compare(q, a, **kw), compare(b, a, **kw)
-    out = {k: {"value": value[k], "floor": floor[k]} for k in METRIC_NAMES}
+    out = {k: {"value": value[k], "floor": floor[k], "floor_median": None, "floor_band": None}
+           for k in METRIC_NAMES}
     out["draws_compared"] = int(m)
+    out["floor_splits"], out["floor_draws"] = int(floor_splits), None
+    if floor_splits > 0:
+        dist = floor_distribution(ref, m, splits=floor_splits, ess=ess, **kw)
+        for k, v in floor_summary(dist).items():
+            out[k].update(v)
+        out["floor_draws"] = dist["draws"]
     return out
 
 
-def mode_mass(fit_labels: np.ndarray, reference_labels: np.ndarray, names) -> dict:
+def mode_shares(labels: np.ndarray, k: int) -> np.ndarray:
+    """Share of ``labels`` (indices 0..k-1) in each of ``k`` modes."""
+    labels = np.asarray(labels, dtype=np.int64)
+    return np.bincount(labels, minlength=k)[:k] / max(len(labels), 1)
+
+
+SEPARATED = 0.5  # chains whose shares of a mode differ by more than this sit in separate modes
+
+
+def mode_mass(fit_labels: np.ndarray, reference_labels: np.ndarray, names, *,
+              chains: int = 1, n_eff: float | None = None) -> dict:
     """Share of draws in each mode, the fit's beside the reference's.
 
     A mode is *missing* when the fit puts less than a tenth of the reference's share
-    in it (modes holding under 5% of the reference are not counted)."""
+    in it (modes holding under 5% of the reference are not counted). ``se``: the
+    binomial standard error of each fit share, sqrt(p (1 - p) / n) with ``n`` the
+    number of draws, or ``n_eff`` (a NUTS fit's effective sample size) when given.
+    ``chains`` >= 2 (chain-major draws): ``by_chain`` holds each chain's shares, and
+    ``separated`` is true when, for some counted mode, two chains' shares differ by
+    more than ``SEPARATED`` (e.g. one chain entirely in one mode and another entirely
+    in the other): the chains did not mix between the modes."""
     k = len(names)
-    fit = np.bincount(np.asarray(fit_labels, dtype=np.int64), minlength=k)[:k] / max(len(fit_labels), 1)
-    ref = np.bincount(np.asarray(reference_labels, dtype=np.int64), minlength=k)[:k] / max(len(reference_labels), 1)
+    fit_labels = np.asarray(fit_labels, dtype=np.int64)
+    fit = mode_shares(fit_labels, k)
+    ref = mode_shares(reference_labels, k)
     missing = [str(n) for n, f, r in zip(names, fit, ref) if r >= 0.05 and f < 0.1 * r]
-    return {"modes": [str(n) for n in names], "fit": fit.tolist(), "reference": ref.tolist(),
-            "missing": missing}
+    n = float(n_eff) if n_eff is not None and math.isfinite(n_eff) and n_eff > 0 else len(fit_labels)
+    se = np.sqrt(fit * (1 - fit) / max(n, 1.0))
+    out = {"modes": [str(n) for n in names], "fit": fit.tolist(), "se": se.tolist(),
+           "reference": ref.tolist(), "missing": missing, "by_chain": None, "separated": False}
+    if chains >= 2 and len(fit_labels) >= chains:
+        per = len(fit_labels) // chains
+        shares = np.array([mode_shares(fit_labels[c * per:(c + 1) * per], k) for c in range(chains)])
+        counted = ref >= 0.05
+        spread_ = shares.max(axis=0) - shares.min(axis=0)
+        out["by_chain"] = shares.tolist()
+        out["separated"] = bool((spread_[counted] > SEPARATED).any())
+    return out
 
 
 # --------------------------------------------------------------------------- MCMC
@@ -253,9 +356,12 @@ def mcmc_diagnostics(draws, chains: int, columns=None) -> dict:
 
 # --------------------------------------------------------------------------- verdict
 
-# The accuracy checks, in the order their reasons are given; a reason starts with its
-# check's name, so ``flags`` (stored in metrics.json) is the names of the reasons.
-CHECKS = ("mean_err", "sd_ratio", "khat", "mode")
+# The checks, in the order their reasons are given; a reason starts with its check's
+# name, so ``flags`` (stored in metrics.json) is the names of the reasons. ``chains``:
+# a NUTS fit whose chains sit in different modes. PSIS k-hat is not among them: it is
+# a diagnostic (``khat_note``), never a failure.
+CHECKS = ("mean_err", "sd_ratio", "mode", "chains", "rhat", "divergences", "ess_bulk",
+          "ess_tail")
 COLLAPSED = 0.05  # an sd_ratio below this is a collapsed fit, not merely a narrow one
 
 
@@ -263,16 +369,45 @@ def _num(x) -> str:
     return f"{x:.3g}"
 
 
+def collapsed(metrics: dict) -> bool:
+    """Some latent's sd_ratio below ``COLLAPSED``: the fit is (nearly) a point mass."""
+    sr = (metrics.get("sd_ratio") or {}).get("value")
+    return sr is not None and sr[0] is not None and sr[0] < COLLAPSED
+
+
+def _mcmc_reasons(mc: dict, t: dict) -> list[str]:
+    out = []
+    rh = mc.get("max_rhat")
+    if rh is not None and math.isfinite(rh) and rh >= t["rhat"]:
+        out.append(f"rhat {_num(rh)} >= {_num(t['rhat'])}")
+    div = mc.get("divergences")
+    if div is not None and div > 0:
+        out.append(f"divergences {_num(div)} (any divergence fails)")
+    chains = int(mc.get("chains") or 1)
+    need = t["ess_per_chain"] * chains
+    for key, name in (("min_ess_bulk", "ess_bulk"), ("min_ess_tail", "ess_tail")):
+        ess = mc.get(key)
+        if ess is not None and ess < need:
+            out.append(f"{name} {_num(ess)} < {_num(need)} ({_num(t['ess_per_chain'])} per chain "
+                       f"x {chains})")
+    return out
+
+
 def judge(metrics: dict, thresholds: dict | None = None) -> list[str]:
     """The reasons a fit fails, e.g. ``"mean_err 0.41 > 0.2"``, ``"sd_ratio 0.03 < 0.8
-    (collapsed)"``, ``"khat 0.91 > 0.7"``, ``"mode missing: b"``; empty when it passes.
+    (collapsed)"``, ``"mode missing: b"``, ``"chains in separate modes ..."``, ``"rhat
+    1.37 >= 1.01"``, ``"divergences 242 ..."``, ``"ess_bulk 9 < 400 ..."``; empty when
+    it passes.
 
     This is the one place that decides "beyond the threshold": the evaluation's flags,
     the ranking's marks (on the medians over seeds and on each seed) and the scaling
-    table all ask it. ``metrics`` has the layout of metrics.json; a key that is absent
-    or null (a metric the method cannot have) is not judged. A fit that did not finish
-    (``status`` other than ``ok``) fails for that reason alone: its metrics are null.
-    Thresholds not given take ``THRESHOLDS``."""
+    table all ask it (and ``khat_note`` for the k-hat diagnostic). ``metrics`` has the
+    layout of metrics.json; a key that is absent or null (a metric the method cannot
+    have) is not judged, and since a passed check earns nothing, a missing one gives
+    no advantage. NUTS (``mcmc``): R-hat >= ``rhat``, any divergence, bulk or tail ESS
+    below ``ess_per_chain`` per chain. A fit that did not finish (``status`` other than
+    ``ok``) fails for that reason alone: its metrics are null. Thresholds not given
+    take ``THRESHOLDS``."""
     t = {**THRESHOLDS, **(thresholds or {})}
     status = metrics.get("status", "ok")
     if status != "ok":
@@ -291,13 +426,66 @@ def judge(metrics: dict, thresholds: dict | None = None) -> list[str]:
             beyond.append(f"{_num(sr[1])} > {_num(hi)}")
         if beyond:
             out.append("sd_ratio " + ", ".join(beyond))
-    kh = metrics.get("khat")
-    if kh is not None and kh > t["khat"]:
-        out.append(f"khat {_num(kh)} > {_num(t['khat'])}")
     mm = metrics.get("mode_mass")
     if mm and mm.get("missing"):
         out.append("mode missing: " + ", ".join(map(str, mm["missing"])))
+    if mm and mm.get("separated"):
+        shares = mm.get("by_chain")
+        detail = ""
+        if shares and mm.get("modes"):
+            detail = f" (share of {mm['modes'][-1]} by chain: " + ", ".join(
+                f"{c[-1]:.2f}" for c in shares) + ")"
+        out.append("chains in separate modes" + detail)
+    if metrics.get("mcmc"):
+        out += _mcmc_reasons(metrics["mcmc"], t)
     return out
+
+
+def khat_threshold(particles=None, cap: float = 0.7) -> float:
+    """PSIS k-hat's sample-size-aware threshold min(1 - 1/log10(S), ``cap``) for ``S``
+    particles (Vehtari et al. 2024); ``cap`` alone when ``S`` is unknown."""
+    if not particles or particles <= 1:
+        return float(cap)
+    return float(min(1 - 1 / math.log10(particles), cap))
+
+
+def khat_summary(khat) -> dict | None:
+    """k-hat as ``{median, low, high, values, n}``: from one number (all four the same,
+    ``n`` 1) or from ``{median, low, high, values}`` over several particle sets (missing
+    entries filled from ``values``); None when there is none or it is not finite."""
+    if khat is None:
+        return None
+    if isinstance(khat, dict):
+        vals = [float(v) for v in (khat.get("values") or []) if v is not None and math.isfinite(v)]
+        med = khat.get("median", float(np.median(vals)) if vals else None)
+        if med is None or not math.isfinite(med):
+            return None
+        low = khat.get("low", min(vals) if vals else med)
+        high = khat.get("high", max(vals) if vals else med)
+        return {"median": float(med), "low": float(low), "high": float(high), "values": vals,
+                "n": len(vals) or 1}
+    k = float(khat)
+    if not math.isfinite(k):
+        return None
+    return {"median": k, "low": k, "high": k, "values": [k], "n": 1}
+
+
+def khat_note(metrics: dict, thresholds: dict | None = None) -> str | None:
+    """The k-hat diagnostic of a fit, when its (median) k-hat is beyond the
+    sample-size threshold for the particles it used (``khat_info.particles``), e.g.
+    ``"khat 1.3 > 0.7 (4000 particles)"``; None otherwise or without a k-hat. Never a
+    failure: k-hat is unstable for near-exact guides, so it ranks no method."""
+    t = {**THRESHOLDS, **(thresholds or {})}
+    kh = khat_summary(metrics.get("khat"))
+    if kh is None:
+        return None
+    particles = (metrics.get("khat_info") or {}).get("particles")
+    thr = khat_threshold(particles, t["khat"])
+    if kh["median"] <= thr:
+        return None
+    spread_ = f", {_num(kh['low'])}-{_num(kh['high'])} over {kh['n']} sets" if kh["n"] > 1 else ""
+    s = f" ({particles} particles{spread_})" if particles else (f" ({spread_[2:]})" if spread_ else "")
+    return f"khat {_num(kh['median'])} > {_num(thr)}{s}"
 
 
 def failed_checks(reasons: list[str]) -> list[str]:

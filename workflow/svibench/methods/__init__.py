@@ -45,6 +45,8 @@ class Method:
     min_latent_dim: int = 1
     map_objective: bool = False  # trains a point mass: its loss is not an ELBO
     defaults: dict = field(default_factory=dict)  # guide options
+    # what PSIS k-hat measures for this guide (where it is not the guide's own density)
+    khat_of: str = "the guide"
 
     def applies_to(self, model: Model) -> bool:
         """Whether this method can fit ``model`` (at its default settings' size)."""
@@ -68,7 +70,8 @@ METHODS: dict[str, Method] = {
         Method("auto_laplace", "svi", "AutoLaplaceApproximation: MAP + Hessian",
                _auto("AutoLaplaceApproximation"), map_objective=True),
         Method("auto_dais", "svi", "AutoDAIS: differentiable annealed importance sampling",
-               _auto("AutoDAIS"), defaults={"K": 4, "eta_max": 0.1}),
+               _auto("AutoDAIS"), defaults={"K": 4, "eta_max": 0.1},
+               khat_of="AutoDAIS's augmented sampler (not its marginal over the latents)"),
         Method("auto_bnaf", "svi", "AutoBNAFNormal: block neural autoregressive flow",
                _flow("AutoBNAFNormal"), min_latent_dim=2, defaults={"num_flows": 1, "hidden_factors": [8, 8]}),
         Method("auto_iaf", "svi", "AutoIAFNormal: inverse autoregressive flow",
