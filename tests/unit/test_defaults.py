@@ -16,7 +16,8 @@ def test_defaults_are_what_validation_fills_in(section):
 
 def test_nested_defaults_are_filled_and_callers_get_copies():
     metrics = config.defaults("metrics")
-    assert metrics["thresholds"] == {"mean_err": 0.2, "sd_ratio": [0.8, 1.2], "khat": 0.7}
+    assert metrics["thresholds"] == {"mean_err": 0.2, "sd_ratio": [0.8, 1.2], "khat": 0.7,
+                                     "rhat": 1.01, "ess_per_chain": 100}
     metrics["thresholds"]["sd_ratio"].append(9)
     assert config.defaults("metrics")["thresholds"]["sd_ratio"] == [0.8, 1.2]
 

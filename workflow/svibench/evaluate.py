@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import config, io
 from . import metrics as M
-from .methods import get_method
+from .methods import METHODS
 from .models import Model, get_model
 from .status import usable
 
@@ -71,7 +71,7 @@ def khat_info(fit: dict, thresholds: dict) -> dict:
     psis = fit.get("psis") or {}
     particles = psis.get("particles")
     return {"particles": particles, "threshold": M.khat_threshold(particles, thresholds["khat"]),
-            "method": psis.get("method"), "of": get_method(fit["method"]).khat_of,
+            "method": psis.get("method"), "of": METHODS[fit["method"]].khat_of if fit["method"] in METHODS else "the guide",
             "error": psis.get("error")}
 
 
