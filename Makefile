@@ -33,6 +33,12 @@ figures: $(STAMP)
 	    --forcerun $(FIGURE_RULES)
 	@echo "Report: $(CURDIR)/results/report/index.html"
 
+# Snakemake's own report of every figure (categories, captions), from stored results.
+report: $(STAMP)
+	@$(PRECHECK)
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report results/report.zip
+	@echo "Snakemake report: $(CURDIR)/results/report.zip"
+
 # After a hard kill (SIGKILL, power loss) Snakemake leaves its lock behind: `make unlock`,
 # then `make run` again (it reruns what was incomplete).
 unlock: $(STAMP)

@@ -11,7 +11,6 @@ from svibench import study as S
 from svibench.config import ConfigError, resources, validate
 from svibench.methods import METHODS, get_method
 
-
 try:
     CFG = validate(config)
 except ConfigError as err:
@@ -34,10 +33,17 @@ CODE = Path(workflow.basedir) / "workflow/svibench"
 PRESENTATION = CODE / "presentation"
 # The code each kind of figure and the report are drawn by: a change reruns them.
 PLOT_CODE = [str(PRESENTATION / f) for f in ("figures.py", "plots.py", "palette.py")]
-EVALPLOT_CODE = [str(PRESENTATION / f) for f in ("evalplots.py", "plots.py", "palette.py")]
-REPORT_CODE = ([str(PRESENTATION / f) for f in ("report.py", "ranking.py", "render.py", "figures.py")]
-               + [str(p) for p in sorted((PRESENTATION / "templates").glob("*.html"))]
-               + [str(CODE / "metrics.py")])
+EVALPLOT_CODE = [
+    str(PRESENTATION / f) for f in ("evalplots.py", "plots.py", "palette.py")
+]
+REPORT_CODE = (
+    [
+        str(PRESENTATION / f)
+        for f in ("report.py", "ranking.py", "render.py", "figures.py")
+    ]
+    + [str(p) for p in sorted((PRESENTATION / "templates").glob("*.html"))]
+    + [str(CODE / "metrics.py")]
+)
 
 
 def one_of(names):
@@ -59,8 +65,18 @@ wildcard_constraints:
 
 # Sizes of each kind of job: config `resources`, one place. Only the fits declare
 # `gpu`; a profile's set-resources (workflow/profiles/slurm-gpu) overrides per rule.
-RESOURCES = {kind: resources(CFG, kind) for kind in
-             ("simulate", "fit_svi", "fit_nuts", "reference", "evaluate", "plot", "report")}
+RESOURCES = {
+    kind: resources(CFG, kind)
+    for kind in (
+        "simulate",
+        "fit_svi",
+        "fit_nuts",
+        "reference",
+        "evaluate",
+        "plot",
+        "report",
+    )
+}
 
 
 def sized(kind, gpu=False):
@@ -165,16 +181,31 @@ def figure_runs(kind=None):
 def figure_inputs(kind=None, files=("draws.parquet", "fit.json", "trace.parquet")):
     def inputs(w):
         d = dataset_of(w)
-        return {"fits": [f"{r.dir}/{f}" for r in STUDY.primary_runs(w.model, w.dataset, kind)
-                         for f in files],
-                "meta": d.meta, "csv": d.csv}
+        return {
+            "fits": [
+                f"{r.dir}/{f}"
+                for r in STUDY.primary_runs(w.model, w.dataset, kind)
+                for f in files
+            ],
+            "meta": d.meta,
+            "csv": d.csv,
+        }
+
     return inputs
 
 
 def warm_pairs(w):
     """params.pairs of a warm figure: (cold fit folder, warm fit folder) per method."""
-    return [(STUDY.cold_twin(r).dir, r.dir) for r in STUDY.warm_runs(w.model, w.dataset, w.source)]
+    return [
+        (STUDY.cold_twin(r).dir, r.dir)
+        for r in STUDY.warm_runs(w.model, w.dataset, w.source)
+    ]
 
 
 def warm_inputs(w):
-    return [f"{d}/{f}" for pair in warm_pairs(w) for d in pair for f in ("trace.parquet", "fit.json")]
+    return [
+        f"{d}/{f}"
+        for pair in warm_pairs(w)
+        for d in pair
+        for f in ("trace.parquet", "fit.json")
+    ]

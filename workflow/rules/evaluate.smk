@@ -10,17 +10,19 @@ rule reference:
         draws=f"{REFERENCE_DIR}/draws.parquet",
         json=f"{REFERENCE_DIR}/reference.json",
         mocks=f"{REFERENCE_DIR}/mocks.parquet",
-    params:
-        settings=reference_settings,
-        cache=CFG["compilation_cache"],
     log:
         "results/logs/reference/{model}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/reference/{model}/{dataset}.tsv"
     priority: reference_priority
+    conda:
+        JAX_CPU_ENV
     threads: RESOURCES["reference"]["threads"]
     resources:
         **sized("reference"),
-    conda:
-        JAX_CPU_ENV
+    params:
+        settings=reference_settings,
+        cache=CFG["compilation_cache"],
     script:
         "../scripts/reference.py"
 
@@ -39,18 +41,18 @@ rule evaluate:
         code=[str(CODE / f"{m}.py") for m in ("metrics", "evaluate", "predictive")],
     output:
         metrics=f"{RUN_DIR}/metrics.json",
+    log:
+        "results/logs/evaluate/{model}/{dataset}/{method}/{tag}.log",
+    conda:
+        JAX_CPU_ENV
+    threads: RESOURCES["evaluate"]["threads"]
+    resources:
+        **sized("evaluate"),
     params:
         settings=metrics_settings,
         label=run_label,
         cache=CFG["compilation_cache"],
         needs_jax=needs_jax,
-    log:
-        "results/logs/evaluate/{model}/{dataset}/{method}/{tag}.log",
-    threads: RESOURCES["evaluate"]["threads"]
-    resources:
-        **sized("evaluate"),
-    conda:
-        JAX_CPU_ENV
     script:
         "../scripts/evaluate.py"
 
@@ -62,18 +64,20 @@ rule scaling_summary:
         code=[str(CODE / "scaling.py")] + EVALPLOT_CODE,
     output:
         summary=S.SCALING_SUMMARY,
-        figure=report(S.SCALING_FIGURE, caption="../report/scaling.rst", category="Scaling"),
+        figure=report(
+            S.SCALING_FIGURE, caption="../report/scaling.rst", category="Scaling"
+        ),
+    log:
+        "results/logs/scaling/summary.log",
+    conda:
+        JAX_CPU_ENV
+    threads: 1
+    resources:
+        **sized("plot"),
     params:
         entries=STUDY.scaling_entries(),
         thresholds=CFG["metrics"]["thresholds"],
         style=CFG["plots"],
-    log:
-        "results/logs/scaling/summary.log",
-    threads: 1
-    resources:
-        **sized("plot"),
-    conda:
-        JAX_CPU_ENV
     script:
         "../scripts/scaling.py"
 

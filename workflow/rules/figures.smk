@@ -8,19 +8,24 @@ rule plot_corner:
         code=PLOT_CODE,
         reference=f"{REFERENCE_DIR}/draws.parquet",
     output:
-        report(f"{FIGURE_DIR}/corner.png", caption="../report/corner.rst",
-               category="Corner plots", subcategory="{model}"),
+        report(
+            f"{FIGURE_DIR}/corner.png",
+            caption="../report/corner.rst",
+            category="Corner plots",
+            subcategory="{model}",
+            labels={"model": "{model}", "dataset": "{dataset}", "figure": "corner"},
+        ),
+    log:
+        "results/logs/plot/{model}/{dataset}/corner.log",
+    conda:
+        JAX_CPU_ENV
+    threads: RESOURCES["plot"]["threads"]
+    resources:
+        **sized("plot"),
     params:
         kind="corner",
         fit_dirs=figure_runs(),
         style=CFG["plots"],
-    log:
-        "results/logs/plot/{model}/{dataset}/corner.log",
-    threads: RESOURCES["plot"]["threads"]
-    resources:
-        **sized("plot"),
-    conda:
-        JAX_CPU_ENV
     script:
         "../scripts/plot.py"
 
@@ -30,14 +35,19 @@ use rule plot_corner as plot_loss with:
         unpack(figure_inputs("svi")),
         code=PLOT_CODE,
     output:
-        report(f"{FIGURE_DIR}/loss.png", caption="../report/loss.rst",
-               category="Loss curves", subcategory="{model}"),
+        report(
+            f"{FIGURE_DIR}/loss.png",
+            caption="../report/loss.rst",
+            category="Loss curves",
+            subcategory="{model}",
+            labels={"model": "{model}", "dataset": "{dataset}", "figure": "loss"},
+        ),
+    log:
+        "results/logs/plot/{model}/{dataset}/loss.log",
     params:
         kind="loss",
         fit_dirs=figure_runs("svi"),
         style=CFG["plots"],
-    log:
-        "results/logs/plot/{model}/{dataset}/loss.log",
 
 
 use rule plot_corner as plot_density with:
@@ -45,16 +55,21 @@ use rule plot_corner as plot_density with:
         unpack(figure_inputs()),
         code=PLOT_CODE,
     output:
-        report(f"{FIGURE_DIR}/density.png", caption="../report/density.rst",
-               category="2-D densities", subcategory="{model}"),
+        report(
+            f"{FIGURE_DIR}/density.png",
+            caption="../report/density.rst",
+            category="2-D densities",
+            subcategory="{model}",
+            labels={"model": "{model}", "dataset": "{dataset}", "figure": "density"},
+        ),
+    log:
+        "results/logs/plot/{model}/{dataset}/density.log",
+    wildcard_constraints:
+        model=one_of(STUDY.models_with_figure("density")),
     params:
         kind="density",
         fit_dirs=figure_runs(),
         style=CFG["plots"],
-    wildcard_constraints:
-        model=one_of(STUDY.models_with_figure("density")),
-    log:
-        "results/logs/plot/{model}/{dataset}/density.log",
 
 
 use rule plot_corner as plot_groups with:
@@ -62,16 +77,21 @@ use rule plot_corner as plot_groups with:
         unpack(figure_inputs()),
         code=PLOT_CODE,
     output:
-        report(f"{FIGURE_DIR}/groups.png", caption="../report/groups.rst",
-               category="Hierarchical groups", subcategory="{model}"),
+        report(
+            f"{FIGURE_DIR}/groups.png",
+            caption="../report/groups.rst",
+            category="Hierarchical groups",
+            subcategory="{model}",
+            labels={"model": "{model}", "dataset": "{dataset}", "figure": "groups"},
+        ),
+    log:
+        "results/logs/plot/{model}/{dataset}/groups.log",
+    wildcard_constraints:
+        model=one_of(STUDY.models_with_figure("groups")),
     params:
         kind="groups",
         fit_dirs=figure_runs(),
         style=CFG["plots"],
-    wildcard_constraints:
-        model=one_of(STUDY.models_with_figure("groups")),
-    log:
-        "results/logs/plot/{model}/{dataset}/groups.log",
 
 
 # Posterior predictive checks: mock data of every method against the observations.
@@ -81,20 +101,29 @@ rule plot_predictive:
         ref_mocks=f"{REFERENCE_DIR}/mocks.parquet",
         code=EVALPLOT_CODE,
     output:
-        report(f"{FIGURE_DIR}/predictive.png", caption="../report/predictive.rst",
-               category="Predictive checks", subcategory="{model}"),
-    params:
-        fit_dirs=figure_runs(),
-        style=CFG["plots"],
-    wildcard_constraints:
-        model=one_of(STUDY.models_with_predictive()),
+        report(
+            f"{FIGURE_DIR}/predictive.png",
+            caption="../report/predictive.rst",
+            category="Predictive checks",
+            subcategory="{model}",
+            labels={
+                "model": "{model}",
+                "dataset": "{dataset}",
+                "figure": "predictive",
+            },
+        ),
     log:
         "results/logs/plot/{model}/{dataset}/predictive.log",
+    wildcard_constraints:
+        model=one_of(STUDY.models_with_predictive()),
+    conda:
+        JAX_CPU_ENV
     threads: RESOURCES["plot"]["threads"]
     resources:
         **sized("plot"),
-    conda:
-        JAX_CPU_ENV
+    params:
+        fit_dirs=figure_runs(),
+        style=CFG["plots"],
     script:
         "../scripts/plot_predictive.py"
 
@@ -105,17 +134,26 @@ rule plot_warm:
         warm_inputs,
         code=PLOT_CODE,
     output:
-        report(f"{FIGURE_DIR}/warm-from-{{source}}.png", caption="../report/warm.rst",
-               category="Warm start", subcategory="{model}"),
-    params:
-        pairs=warm_pairs,
-        style=CFG["plots"],
+        report(
+            f"{FIGURE_DIR}/warm-from-{{source}}.png",
+            caption="../report/warm.rst",
+            category="Warm start",
+            subcategory="{model}",
+            labels={
+                "model": "{model}",
+                "dataset": "{dataset}",
+                "figure": "warm from {source}",
+            },
+        ),
     log:
         "results/logs/plot/{model}/{dataset}/warm-from-{source}.log",
+    conda:
+        JAX_CPU_ENV
     threads: RESOURCES["plot"]["threads"]
     resources:
         **sized("plot"),
-    conda:
-        JAX_CPU_ENV
+    params:
+        pairs=warm_pairs,
+        style=CFG["plots"],
     script:
         "../scripts/plot_warm.py"

@@ -9,21 +9,23 @@ rule fit_svi:
         params=f"{RUN_DIR}/params.npz",
         fit=f"{RUN_DIR}/fit.json",
         mocks=f"{RUN_DIR}/mocks.parquet",
+    log:
+        "results/logs/fit/{model}/{dataset}/{method}/{tag}.log",
+    benchmark:
+        "results/benchmarks/fit/{model}/{dataset}/{method}/{tag}.tsv"
+    wildcard_constraints:
+        method=one_of(methods_of_kind("svi")),
+    priority: fit_priority
+    conda:
+        env_from_params
+    threads: RESOURCES["fit_svi"]["threads"]
+    resources:
+        **sized("fit_svi", gpu=True),
     params:
         options=fit_options,
         cache=CFG["compilation_cache"],
         gpu_fallback=CFG["gpu_fallback"],
         conda_env=jax_env,
-    wildcard_constraints:
-        method=one_of(methods_of_kind("svi")),
-    log:
-        "results/logs/fit/{model}/{dataset}/{method}/{tag}.log",
-    priority: fit_priority
-    threads: RESOURCES["fit_svi"]["threads"]
-    resources:
-        **sized("fit_svi", gpu=True),
-    conda:
-        env_from_params
     script:
         "../scripts/fit.py"
 

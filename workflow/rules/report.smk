@@ -5,18 +5,18 @@ rule report:
         code=REPORT_CODE,
     output:
         report(S.REPORT, caption="../report/report.rst", category="Report"),
+    log:
+        "results/logs/report.log",
+    conda:
+        JAX_CPU_ENV
+    threads: RESOURCES["report"]["threads"]
+    resources:
+        **sized("report"),
     params:
         studies=STUDY.report_studies(),
         warm=STUDY.report_warm(),
         evaluation=STUDY.report_evaluation(),
         scaling=STUDY.report_scaling(),
         config=CFG,
-    log:
-        "results/logs/report.log",
-    threads: RESOURCES["report"]["threads"]
-    resources:
-        **sized("report"),
-    conda:
-        JAX_CPU_ENV
     script:
         "../scripts/report.py"

@@ -5,14 +5,14 @@ rule simulate:
     output:
         csv=f"{DATA}.csv",
         meta=f"{DATA}.json",
-    params:
-        settings=dataset_settings,
     log:
         "results/logs/simulate/{model}/{dataset}.log",
+    conda:
+        JAX_CPU_ENV
     threads: 1
     resources:
         **sized("simulate"),
-    conda:
-        JAX_CPU_ENV
+    params:
+        settings=dataset_settings,
     script:
         "../scripts/simulate.py"

@@ -109,6 +109,8 @@ def validate(config: dict) -> dict:
         best = jsonschema.exceptions.best_match(errors)
         raise _schema_error(best)
     _fill_defaults(schema, cfg)
+    if not cfg["models"] and not cfg["scaling"]["enabled"]:
+        raise ConfigError("models: the study has no models (and the scaling study is off)")
     for name, entry in cfg["models"].items():
         if name not in model_names():
             raise ConfigError(f"models.{name}: unknown model (known: {', '.join(model_names())})")
