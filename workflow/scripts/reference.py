@@ -15,4 +15,4 @@ from svibench.reference import build_reference  # noqa: E402
 
 w = dict(sm.wildcards.items())
 build_reference(w["model"], w["dataset"], sm.input.csv, sm.input.meta, settings,
-                {"draws": sm.output.draws, "json": sm.output.json, "mocks": sm.output.mocks})
+                dict(sm.output.items()))  # draws, json, mocks and (if listed) idata

@@ -2,7 +2,7 @@
 
 Writes ``metrics.json`` next to the fit's ``fit.json``, scoring the fit's draws and its
 posterior predictive ``mocks.parquet`` (drawn by the fit job, ``svibench.fitting``).
-It imports JAX only for a NUTS fit's diagnostics. Keys of ``metrics.json``:
+It never imports JAX (a NUTS fit's ESS and R-hat are ArviZ's). Keys of ``metrics.json``:
 
 - ``model, dataset, method, kind, status, seed``; ``reference``: its kind, whether
   it meets the standard, its problems;

@@ -1,9 +1,10 @@
 """One fit = one job: read a dataset, run NUTS or an SVI guide, write the fit folder.
 
 Outputs (``results/fits/{model}/{dataset}/{method}/``): ``draws.parquet``,
-``trace.parquet``, ``params.npz`` (SVI), ``fit.json`` and ``mocks.parquet``: the
+``trace.parquet``, ``params.npz`` (SVI), ``fit.json``, ``mocks.parquet``: the
 posterior predictive mock datasets of the draws (``svibench.predictive``; empty where
-the model has no observations, ``predictive_draws`` is 0 or the fit did not finish).
+the model has no observations, ``predictive_draws`` is 0 or the fit did not finish),
+and ``posterior.nc``: all of them as ArviZ InferenceData (``svibench.inference_data``).
 They are drawn here, where the model is traced and JAX is loaded anyway, so that the
 ``evaluate`` job that scores them needs neither (a JAX start costs a job ~1.3 s).
 """
@@ -41,7 +42,7 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
     """Fit ``method`` on a dataset of ``model`` (a registered name or a ``Model``) and
     write the files named in ``out`` (keys ``draws``, ``trace``, ``fit``, for SVI
     ``params``, and optionally ``mocks``: ``options["predictive_draws"]`` mock
-    datasets). Returns fit.json.
+    datasets, and ``idata``: ``posterior.nc``). Returns fit.json.
 
     ``init_from``: a ``params.npz`` of the same guide fitted on another dataset
     (warm start); matching params transfer, the rest start fresh."""
@@ -59,9 +60,11 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
     else:
         res = run_svi_fit(m, problem, options, sites, out, init_from)
     draws, trace, extra = res
+    stats = extra.pop("sample_stats", None)  # NUTS: per-draw sampler statistics
     io.write_parquet(out["draws"], draws)
     io.write_parquet(out["trace"], trace)
     info.update(extra)
+    mock = None
     if "mocks" in out:
         t_mocks = time.perf_counter()
         seed = seeds.mocks(options["seed"])
@@ -71,6 +74,12 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
         if not mock.empty:
             info["seeds"]["mocks"] = seed
             info["seconds"]["mocks"] = time.perf_counter() - t_mocks
+    if "idata" in out:
+        from .inference_data import write_problem_idata
+
+        write_problem_idata(out["idata"], problem, draws, sites,
+                            chains=int(info.get("chains") or 1), mocks=mock, stats=stats,
+                            attrs={"dataset": dataset, "method": method})
     info["n_draws"] = len(draws)
     info["seconds"]["job"] = time.perf_counter() - t0
     info["versions"] = versions()
@@ -110,7 +119,8 @@ def run_nuts_fit(problem: Problem, options: dict, sites: dict):
     extra = {"status": "ok" if ok else "diverged", "steps_run": options["warmup"] + fit.draws_per_chain,
              "chains": fit.chains, "draws_per_chain": fit.draws_per_chain,
              "diagnostics": fit.diagnostics, "seconds": fit.seconds,
-             "seeds": {"fit": options["seed"]}, "final_loss": None, "final_elbo": None}
+             "seeds": {"fit": options["seed"]}, "final_loss": None, "final_elbo": None,
+             "sample_stats": fit.extra}  # for posterior.nc, not fit.json (run_fit pops it)
     return draws, trace, extra
 
 

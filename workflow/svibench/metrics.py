@@ -1,7 +1,7 @@
 """Scores of a set of draws against a reference posterior (DESIGN.md, "Metrics").
 
-Pure NumPy (SciPy's special functions) on tables of draws; imports neither JAX nor Snakemake (NumPyro's
-ESS and R-hat, which import JAX, are loaded only by the MCMC diagnostics).
+Pure NumPy (SciPy's special functions) on tables of draws; imports neither JAX nor
+Snakemake (the MCMC diagnostics are ArviZ's, which needs neither).
 
 Everything is computed in *reference-standardised coordinates*: each latent is
 centred by the reference mean and divided by the reference sd. A metric of a fit is
@@ -277,59 +277,35 @@ def mode_mass(fit_labels: np.ndarray, reference_labels: np.ndarray, names, *,
 
 
 # --------------------------------------------------------------------------- MCMC
-# Rank-normalised split R-hat, bulk and tail ESS (Vehtari et al. 2021), built on
-# NumPyro's effective_sample_size and split_gelman_rubin.
-
-def _split(x: np.ndarray) -> np.ndarray:
-    """(chains, draws) -> (2 chains, draws // 2): each chain cut in two halves."""
-    half = x.shape[1] // 2
-    return np.concatenate([x[:, :half], x[:, -half:]], axis=0)
-
-
-def rankdata(x: np.ndarray) -> np.ndarray:
-    """Ranks 1..n of the pooled values, ties given their average rank (shape kept)."""
-    _, inverse, counts = np.unique(x.ravel(), return_inverse=True, return_counts=True)
-    average = np.cumsum(counts) - (counts - 1) / 2.0
-    return average[inverse].reshape(x.shape)
-
-
-def rank_normalise(x: np.ndarray) -> np.ndarray:
-    """Normal scores of the pooled ranks (fractional offset 3/8, Blom)."""
-    from scipy.special import ndtri
-
-    return ndtri((rankdata(x) - 0.375) / (x.size + 0.25))
-
-
-def _ess(x: np.ndarray) -> float:
-    from numpyro.diagnostics import effective_sample_size
-
-    if np.ptp(x) == 0:
-        return float("nan")
-    return float(effective_sample_size(x))
-
+# Rank-normalised split R-hat, bulk and tail ESS (Vehtari et al. 2021): ArviZ's
+# (``az.ess``, ``az.rhat``; pure NumPy / SciPy, no JAX). They replaced copies built on
+# NumPyro's ``effective_sample_size``; tests/unit/test_arviz_diagnostics.py shows
+# where the two agree (to rounding) and why they may not (ArviZ's Geyer sum keeps one
+# more autocorrelation and caps ESS at S log10 S for antithetic chains).
 
 def ess_bulk(x: np.ndarray) -> float:
     """Bulk ESS of one latent, ``x`` of shape (chains, draws)."""
-    return _ess(rank_normalise(_split(np.asarray(x, dtype=np.float64))))
+    import arviz as az
+
+    return float(az.ess(np.asarray(x, dtype=np.float64), method="bulk"))
 
 
 def ess_tail(x: np.ndarray) -> float:
     """Tail ESS: the smaller ESS of the 5% and 95% quantile indicators."""
-    x = _split(np.asarray(x, dtype=np.float64))
-    lo, hi = np.quantile(x, [0.05, 0.95])
-    return float(np.nanmin([_ess((x <= lo).astype(np.float64)), _ess((x >= hi).astype(np.float64))]))
+    import arviz as az
+
+    return float(az.ess(np.asarray(x, dtype=np.float64), method="tail"))
 
 
 def rhat(x: np.ndarray) -> float:
-    """Rank-normalised split R-hat: the larger of the bulk and the folded one."""
-    from numpyro.diagnostics import split_gelman_rubin
+    """Rank-normalised split R-hat: the larger of the bulk and the folded one (NaN for
+    fewer than 2 chains or 4 draws)."""
+    import arviz as az
 
     x = np.asarray(x, dtype=np.float64)
-    if x.shape[1] < 4:
+    if x.shape[0] < 2 or x.shape[1] < 4:
         return float("nan")
-    bulk = split_gelman_rubin(rank_normalise(x))
-    folded = split_gelman_rubin(rank_normalise(np.abs(x - np.median(x))))
-    return float(max(bulk, folded))
+    return float(az.rhat(x, method="rank"))
 
 
 def by_chain(draws, columns, chains: int) -> dict:

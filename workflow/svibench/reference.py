@@ -7,7 +7,9 @@ One job per (model, dataset) writes ``results/reference/{model}/{dataset}/``:
 - ``reference.json``: ``kind`` (``exact`` | ``grid`` | ``nuts``), ``settings``,
   ``diagnostics``, ``meets_standard`` and the ``problems`` that break it;
 - ``mocks.parquet``: posterior predictive mock datasets (data-driven models; empty
-  otherwise).
+  otherwise);
+- ``posterior.nc`` (where ``out`` names ``idata``): all of them as ArviZ InferenceData
+  (``svibench.inference_data``; NUTS: with its ``sample_stats``).
 
 Kinds:
 
@@ -124,13 +126,14 @@ def nuts_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
                 parameterisation="non-centred (reference_model)" if reparam else "as the model")
     info = {"kind": "nuts", "chains": chains, "draws_per_chain": fit.draws_per_chain, "settings": used,
             "diagnostics": diag, "meets_standard": not problems, "problems": problems,
-            "seconds": seconds}
+            "seconds": seconds, "sample_stats": fit.extra}  # popped: for posterior.nc
     return draws, info
 
 
 def build_reference(model: str | Model, dataset: str, data_csv, data_json, settings: dict,
                     out: dict) -> dict:
-    """Write ``out["draws"]``, ``out["json"]`` and ``out["mocks"]``; return the json.
+    """Write ``out["draws"]``, ``out["json"]``, ``out["mocks"]`` and, if ``out`` has it,
+    ``out["idata"]`` (``posterior.nc``); return the json.
     ``settings``: the config's ``reference`` section (the schema's defaults for what
     it leaves out)."""
     from .predictive import mocks
@@ -145,6 +148,7 @@ def build_reference(model: str | Model, dataset: str, data_csv, data_json, setti
         draws, info = nuts_reference(problem, settings, sites)
     else:
         draws, info = exact_reference(problem, settings, columns)
+    stats = info.pop("sample_stats", None)
     if not np.isfinite(draws.to_numpy()).all():
         info["meets_standard"] = False
         info["problems"].append("non-finite draws")
@@ -158,6 +162,12 @@ def build_reference(model: str | Model, dataset: str, data_csv, data_json, setti
             "versions": versions()}
     io.write_parquet(out["draws"], draws)
     io.write_parquet(out["mocks"], mock)
+    if "idata" in out:
+        from .inference_data import write_problem_idata
+
+        write_problem_idata(out["idata"], problem, draws, sites, chains=int(info["chains"]),
+                            mocks=mock, stats=stats, attrs={"dataset": dataset,
+                                                            "method": f"reference ({info['kind']})"})
     io.write_json(out["json"], info)
     log.info("reference %s/%s: %s, %d draws, meets standard: %s %s", model.name, dataset,
              info["kind"], len(draws), info["meets_standard"], "; ".join(info["problems"]))

@@ -1,9 +1,8 @@
 """Every use of NumPyro's private API in svibench, behind small named functions.
 
 The engine relies on a few of NumPyro's internals (the loss function ``SVI.update``
-differentiates, an autoguide's initial locations and latent unpacking, the per-particle
-log weights and k-hat estimator of ``psis_diagnostic``). They may change in any NumPyro
-release, so they live here only, and importing this module checks that the installed
+differentiates, an autoguide's initial locations and latent unpacking). They may change
+in any NumPyro release, so they live here only, and importing this module checks that the installed
 NumPyro is the one they were written for (tests/unit/test_numpyro_compat.py keeps every
 other module off NumPyro's private names).
 
@@ -73,19 +72,3 @@ def unpack_latent(guide, z):
     """An ``AutoContinuous`` guide's unconstrained latent vector ``z`` as
     ``{site: value}`` (``AutoContinuous._unpack_latent``)."""
     return guide._unpack_latent(z)
-
-
-def guide_log_weight(key, params, model, guide, data: dict):
-    """log p(x, z) - log q(z) of one guide draw ``z`` made with ``key``: one particle
-    of ``psis_diagnostic`` (``numpyro.infer.importance._compute_log_weights``)."""
-    from numpyro.infer.importance import _compute_log_weights
-
-    return _compute_log_weights(key, params, model, guide, (), data)
-
-
-def pareto_khat(log_weights):
-    """The generalised Pareto shape k-hat of ``log_weights``' upper tail, as
-    ``psis_diagnostic`` estimates it (``numpyro.infer.importance._psis_khat``)."""
-    from numpyro.infer.importance import _psis_khat
-
-    return _psis_khat(log_weights)

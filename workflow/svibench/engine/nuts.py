@@ -17,10 +17,16 @@ log = logging.getLogger("svibench.nuts")
 class NUTSFit:
     samples: dict       # site -> (chains, draws_per_chain, *shape)
     seconds: dict       # warmup, sampling, total (compile is inside warmup)
-    diagnostics: dict   # divergences, min_ess_bulk, max_rhat, chain_method
+    diagnostics: dict   # divergences, min_n_eff, max_r_hat, min_ess_bulk, ... (run_nuts)
     chains: int
     draws_per_chain: int
     rounds: int = 1     # rounds of sampling that ran (see run_nuts)
+    extra: dict | None = None  # NumPyro extra field -> (chains, draws_per_chain)
+
+
+# NumPyro's extra fields kept per draw (besides ``diverging``): ArviZ's sample_stats
+# (svibench.inference_data.sample_stats); tree depth derives from num_steps.
+SAMPLE_STATS = ("energy", "num_steps", "accept_prob", "adapt_state.step_size")
 
 
 def chain_method(chains: int) -> str:
@@ -46,7 +52,6 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
     chain, and their divergences) is true or ``max_rounds`` rounds ran.
     """
     import jax
-    from numpyro.diagnostics import summary
     from numpyro.infer import MCMC, NUTS
 
     per_chain = math.ceil(draws / chains)
@@ -62,28 +67,52 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
     jax.block_until_ready(mcmc.post_warmup_state)
     t1 = time.perf_counter()
     log.info("warmup done in %.1f s", t1 - t0)
-    parts, divergences = [], 0
+    parts, extras, divergences = [], [], 0
     for rounds in range(1, max_rounds + 1):
         if rounds > 1:  # the chains go on from their last state, with its key
             mcmc.post_warmup_state = mcmc.last_state
             key = mcmc.post_warmup_state.rng_key
-        mcmc.run(key, extra_fields=("diverging",), **data)
+        mcmc.run(key, extra_fields=("diverging",) + SAMPLE_STATS, **data)
         part = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
         parts.append({k: np.asarray(v) for k, v in part.items()})
-        divergences += int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
+        extras.append({k: np.asarray(v) for k, v in
+                       mcmc.get_extra_fields(group_by_chain=True).items()})
+        divergences += int(extras[-1]["diverging"].sum())
         samples = parts[0] if len(parts) == 1 else \
             {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
         if enough is not None and enough(samples, divergences):
             break
     t2 = time.perf_counter()
     log.info("sampling done in %.1f s (%d round(s))", t2 - t1, rounds)
-    stats = summary(samples, group_by_chain=True)
-    ess = [float(np.min(s["n_eff"])) for s in stats.values()]
-    rhat = [float(np.max(s["r_hat"])) for s in stats.values()]
-    diagnostics = {"divergences": divergences, "min_ess_bulk": min(ess),
-                   "max_rhat": max(rhat), "chain_method": method}
+    extra = {k: np.concatenate([e[k] for e in extras], axis=1) for k in extras[0]}
     return NUTSFit(samples=samples, chains=chains, draws_per_chain=per_chain * rounds,
-                   rounds=rounds,
+                   rounds=rounds, extra=extra,
                    seconds={"compile": None, "warmup": t1 - t0, "run": t2 - t0,
                             "sampling": t2 - t1, "total": t2 - t0},
-                   diagnostics=diagnostics)
+                   diagnostics=diagnostics(samples, divergences, method))
+
+
+def diagnostics(samples: dict, divergences: int, method: str) -> dict:
+    """``divergences``, ``chain_method``, NumPyro ``summary``'s classic split ``n_eff``
+    and ``r_hat`` (``min_n_eff``, ``max_r_hat``) and ArviZ's rank-normalised ones
+    (``min_ess_bulk``, ``min_ess_tail``, ``max_rhat``; ``svibench.metrics``), each the
+    extreme over every scalar latent of ``samples`` (site -> (chains, draws, *shape))."""
+    from numpyro.diagnostics import summary
+
+    from ..metrics import ess_bulk, ess_tail, rhat
+
+    stats = summary(samples, group_by_chain=True)
+    columns = [np.asarray(v, dtype=np.float64).reshape(v.shape[:2] + (-1,))
+               for v in samples.values()]
+    per = [x[:, :, i] for x in columns for i in range(x.shape[2])]
+
+    def extreme(f, values):
+        values = [v for v in values if np.isfinite(v)]
+        return f(values) if values else None
+
+    return {"divergences": divergences, "chain_method": method,
+            "min_n_eff": extreme(min, [float(np.min(s["n_eff"])) for s in stats.values()]),
+            "max_r_hat": extreme(max, [float(np.max(s["r_hat"])) for s in stats.values()]),
+            "min_ess_bulk": extreme(min, [ess_bulk(x) for x in per]),
+            "min_ess_tail": extreme(min, [ess_tail(x) for x in per]),
+            "max_rhat": extreme(max, [rhat(x) for x in per])}

@@ -1,12 +1,14 @@
 """PSIS k-hat of a fitted guide, computed in the fit job (where the guide is built).
 
-Most guides get the log weights log p(x, z) - log q(z) of NumPyro's
-``psis_diagnostic`` over fresh guide draws (its per-particle function, vmapped and
-jitted: the library's own loop runs op by op, 1-5 s a fit) and its k-hat estimator. ``AutoLaplaceApproximation`` trains
-as a point mass and only applies its Gaussian when drawing, so ``psis_diagnostic``
-would score the point mass; for it the weights are computed against the Gaussian it
-draws from (``get_posterior``, in unconstrained space, with the model's Jacobian),
-then given to the same k-hat estimator.
+Most guides get the log weights log p(x, z) - log q(z) that NumPyro's
+``psis_diagnostic`` computes, over fresh guide draws: each particle's log densities of
+guide and model through the public ``numpyro.infer.util.log_density``, vmapped and
+jitted (the library's own loop runs op by op, 1-5 s a fit). ``AutoLaplaceApproximation``
+trains as a point mass and only applies its Gaussian when drawing, so
+``psis_diagnostic`` would score the point mass; for it the weights are computed against
+the Gaussian it draws from (``get_posterior``, in unconstrained space, with the model's
+Jacobian). k-hat is ArviZ's ``psislw`` of the weights (the same Zhang-Stephens fit, prior
+and tail as NumPyro's private estimator; tests/unit/test_arviz_diagnostics.py).
 
 k-hat is blind to a missing mode (DESIGN.md, "Facts"): ``mode_mass`` is reported
 beside it.
@@ -50,11 +52,23 @@ def _laplace_log_weights(guide, params, model, data: dict, n: int, key) -> np.nd
     return np.asarray(jax.jit(weights)(params, data, key), dtype=np.float64)
 
 
+def guide_log_weight(key, params, model, guide, data: dict):
+    """log p(x, z) - log q(z) of one guide draw ``z`` made with ``key``: one particle of
+    ``psis_diagnostic``, through public NumPyro only (its seeds split as the library's)."""
+    import jax
+    from numpyro import handlers
+    from numpyro.infer.util import log_density
+
+    model_key, guide_key = jax.random.split(key)
+    log_q, guide_trace = log_density(handlers.seed(guide, guide_key), (), data, params)
+    log_p, _ = log_density(handlers.replay(handlers.seed(model, model_key), guide_trace),
+                           (), data, params)
+    return log_p - log_q
+
+
 def _guide_log_weights(guide, params, model, data: dict, n: int, key) -> np.ndarray:
     """What ``psis_diagnostic`` computes, jitted (its own vmap runs op by op: 1-5 s)."""
     import jax
-
-    from ._numpyro_compat import guide_log_weight
 
     def weights(params, data, key):
         return jax.vmap(lambda k: guide_log_weight(k, params, model, guide, data))(
@@ -63,13 +77,19 @@ def _guide_log_weights(guide, params, model, data: dict, n: int, key) -> np.ndar
     return np.asarray(jax.jit(weights)(params, data, key), dtype=np.float64)
 
 
+def pareto_khat(log_weights) -> float:
+    """The generalised Pareto shape k-hat of ``log_weights``' upper tail (ArviZ's
+    ``psislw``; ``inf`` when the tail has too few weights to fit)."""
+    import arviz as az
+
+    return float(az.psislw(np.array(log_weights, dtype=np.float64))[1])
+
+
 def psis_khat(model, guide, params, data: dict, seed: int, particles: int = PARTICLES) -> dict:
     """``{"khat", "particles", "seconds", "error"}`` of a guide at ``params``; a guide
     k-hat cannot be computed for gets ``khat: None`` and the reason, never a number."""
     import jax
     from numpyro.infer.autoguide import AutoLaplaceApproximation
-
-    from ._numpyro_compat import pareto_khat
 
     t0 = time.perf_counter()
     key = jax.random.PRNGKey(seed)

@@ -49,7 +49,10 @@ class Model(ABC):
       for this model's sites;
     - ``ppc_statistics``: what a posterior predictive mock dataset is reduced to by
       ``ppc_statistic``: ``()`` keeps the observations themselves (``y[0]``,
-      ``y[1]``, ...), else the names of its (count) statistics, drawn as histograms.
+      ``y[1]``, ...), else the names of its (count) statistics, drawn as histograms;
+    - ``dims``: names of the axes of vector sites, ``{site: [dim, ...]}`` (one per
+      axis), for the ArviZ InferenceData (``posterior.nc``); a site not named gets
+      ArviZ's ``{site}_dim_0``, ...
     """
 
     name: str
@@ -62,6 +65,7 @@ class Model(ABC):
     modes: tuple[str, ...] | None = None
     guides: tuple[str, ...] = ()
     ppc_statistics: tuple[str, ...] = ()
+    dims: dict[str, list[str]] = {}
 
     # -- required ---------------------------------------------------------------
 

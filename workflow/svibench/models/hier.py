@@ -20,6 +20,7 @@ class Hier(Model):
     csv_columns = ("group", "x", "y", "yerr")
     reference_kind = "nuts"
     figures = ("groups",)
+    dims = {"m": ["group"], "c": ["group"]}  # ArviZ dims of the per-group sites
     GLOBALS = ("m_mu", "m_sig", "c_mu", "c_sig")
 
     def latent_dim(self, settings: dict) -> int:
