@@ -241,8 +241,18 @@ def _npz(path):
     return arrays
 
 
+def _netcdf(path):
+    import arviz as az
+
+    idata = az.from_netcdf(path)  # HDF5 arrays through h5netcdf: no Python objects
+    assert "posterior" in idata.groups()
+    return idata
+
+
 SAFE_LOADERS = {
     ".parquet": _parquet,
+    ".nc": _netcdf,
+    ".tsv": lambda p: pd.read_csv(p, sep="\t"),
     ".npz": _npz,
     ".json": lambda p: json.loads(Path(p).read_text()),
     ".csv": lambda p: pd.read_csv(p),
@@ -261,7 +271,7 @@ def test_every_results_file_type_loads_with_safe_loaders(tiny_study):
     for p in files:
         SAFE_LOADERS[p.suffix](p)
         seen.add(p.suffix)
-    assert {".parquet", ".npz", ".json", ".csv", ".png", ".html"} <= seen
+    assert {".parquet", ".npz", ".json", ".csv", ".png", ".html", ".nc", ".tsv"} <= seen
     assert not [p for p in files if p.name.startswith(".")], "hidden (temporary) files left"
 
 

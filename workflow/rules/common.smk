@@ -167,12 +167,6 @@ def run_label(w):
     return run_of(w).label
 
 
-def needs_jax(w):
-    """An evaluate job imports JAX only for MCMC diagnostics (numpyro.diagnostics): the
-    predictive mocks it scores are drawn by the fit job."""
-    return get_method(w.method).kind == "nuts"
-
-
 def figure_runs(kind=None):
     """params.fit_dirs of a dataset's figures: its primary fits (of one kind)."""
     return lambda w: [r.dir for r in STUDY.primary_runs(w.model, w.dataset, kind)]

@@ -10,6 +10,7 @@ rule reference:
         draws=f"{REFERENCE_DIR}/draws.parquet",
         json=f"{REFERENCE_DIR}/reference.json",
         mocks=f"{REFERENCE_DIR}/mocks.parquet",
+        idata=f"{REFERENCE_DIR}/posterior.nc",
     log:
         "results/logs/reference/{model}/{dataset}.log",
     benchmark:
@@ -51,8 +52,6 @@ rule evaluate:
     params:
         settings=metrics_settings,
         label=run_label,
-        cache=CFG["compilation_cache"],
-        needs_jax=needs_jax,
     script:
         "../scripts/evaluate.py"
 

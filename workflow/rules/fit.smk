@@ -9,6 +9,7 @@ rule fit_svi:
         params=f"{RUN_DIR}/params.npz",
         fit=f"{RUN_DIR}/fit.json",
         mocks=f"{RUN_DIR}/mocks.parquet",
+        idata=f"{RUN_DIR}/posterior.nc",
     log:
         "results/logs/fit/{model}/{dataset}/{method}/{tag}.log",
     benchmark:
@@ -37,6 +38,7 @@ use rule fit_svi as fit_nuts with:
         trace=f"{RUN_DIR}/trace.parquet",
         fit=f"{RUN_DIR}/fit.json",
         mocks=f"{RUN_DIR}/mocks.parquet",
+        idata=f"{RUN_DIR}/posterior.nc",
     wildcard_constraints:
         method=one_of(methods_of_kind("nuts")),
     threads: RESOURCES["fit_nuts"]["threads"]

@@ -1,15 +1,12 @@
-"""Rules evaluate*: score one fit against its reference (metrics.json)."""
+"""Rule evaluate: score one fit against its reference (metrics.json); no JAX needed."""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
-from svibench.runtime import configure_jax, start_job  # noqa: E402
+from svibench.runtime import start_job  # noqa: E402
 
 sm = snakemake  # noqa: F821
-if sm.params.needs_jax:  # MCMC diagnostics (numpyro.diagnostics)
-    configure_jax(threads=sm.threads, cache_dir=sm.params.cache, log_file=sm.log[0])
-else:
-    start_job(sm.log[0])
+start_job(sm.log[0])
 from svibench.evaluate import evaluate_fit  # noqa: E402
 
 i = sm.input

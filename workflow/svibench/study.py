@@ -39,7 +39,7 @@ REPORT = "results/report/index.html"
 TAG_PATTERN = r"seed[0-9]+|from-[A-Za-z0-9_-]+"
 NAME_PATTERN = r"[A-Za-z0-9_-]+"
 
-FIT_FILES = ("draws.parquet", "trace.parquet", "fit.json", "mocks.parquet")
+FIT_FILES = ("draws.parquet", "trace.parquet", "fit.json", "mocks.parquet", "posterior.nc")
 SVI_FILES = FIT_FILES + ("params.npz",)
 
 # Figures every dataset has (corner) or has when it has SVI fits (loss); a model adds
