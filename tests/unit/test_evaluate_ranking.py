@@ -91,7 +91,7 @@ def test_nuts_fit_gets_mcmc_diagnostics(corrgauss):
 
 def test_an_auto_dais_khat_is_labelled_and_beyond_its_threshold_is_only_a_note(corrgauss):
     d, ref = corrgauss
-    cov = get_model("corrgauss").covariance(get_model("corrgauss").DEFAULTS)
+    cov = get_model("corrgauss").covariance(get_model("corrgauss").defaults)
     z = np.random.default_rng(7).multivariate_normal([0, 0], cov, 4000)
     files = write_fit(d, "auto_dais", pd.DataFrame(z, columns=["x", "y"]),
                       psis={"khat": 1.3, "particles": 1000, "method": "psis_diagnostic weights"})
