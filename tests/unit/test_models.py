@@ -140,16 +140,21 @@ def test_latent_dim_counts_the_simulated_latents(name):
     from svibench.engine.draws import latent_sites
 
     sites = latent_sites(bound_model(mod, static), arrays)
-    assert sum(int(np.prod(shape)) for shape in sites.values()) == mod.latent_dim(settings)
+    latent = {k: s for k, s in sites.items() if k not in mod.reported}  # reported: deterministic
+    assert sum(int(np.prod(shape)) for shape in latent.values()) == mod.latent_dim(settings)
 
 
 def test_capabilities_replace_the_old_special_cases():
     assert get_model("hier").latent_dim({"groups": 8}) == 20
     assert [n for n in MODEL_NAMES if get_model(n).csv_columns] == ["linreg", "hier"]
     assert [n for n in MODEL_NAMES if "density" in get_model(n).figures] == ["corrgauss", "multimodal"]
-    assert [n for n in MODEL_NAMES if not get_model(n).has_observations] == ["corrgauss", "multimodal"]
+    from svibench.models import POSTERIORDB
+
+    assert [n for n in MODEL_NAMES if not get_model(n).has_observations] == [
+        "corrgauss", "multimodal", *POSTERIORDB]
     assert {n: get_model(n).reference_kind for n in MODEL_NAMES} == {
-        "coin": "exact", "corrgauss": "exact", "multimodal": "grid", "linreg": "nuts", "hier": "nuts"}
+        "coin": "exact", "corrgauss": "exact", "multimodal": "grid", "linreg": "nuts", "hier": "nuts",
+        **{n: "posteriordb" for n in POSTERIORDB}}
     assert get_model("multimodal").modes == ("u1<0", "u1>0")
     # the reference of a model without a reparameterisation runs the model itself
     fn = bound_model("linreg", {})

@@ -4,7 +4,7 @@ One job per (model, dataset) writes ``results/reference/{model}/{dataset}/``:
 
 - ``draws.parquet``: one column per scalar latent (as a fit's draws); MCMC rows are
   chain-major;
-- ``reference.json``: ``kind`` (``exact`` | ``grid`` | ``nuts``), ``settings``,
+- ``reference.json``: ``kind`` (``exact`` | ``grid`` | ``nuts`` | ``posteriordb``), ``settings``,
   ``diagnostics``, ``meets_standard`` and the ``problems`` that break it;
 - ``mocks.parquet``: posterior predictive mock datasets (data-driven models; empty
   otherwise);
@@ -26,6 +26,10 @@ Kinds:
   model of the same posterior (``Model.reference_model``, e.g. non-centred). A reference
   that misses the standard is written with ``meets_standard: false`` and its
   problems, and the report says so beside every metric computed from it.
+- ``posteriordb``: the model's ``published_reference``, the draws as published
+  (posteriordb: 10 Stan NUTS chains x 1000, chain-major), with the checks they
+  passed there (``published``) and our own diagnostics of them; it meets the
+  standard when every published check passed and ours (``check_standard``) agree.
 """
 
 from __future__ import annotations
@@ -130,6 +134,29 @@ def nuts_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
     return draws, info
 
 
+def published_reference(problem: Problem, settings: dict) -> tuple:
+    """The published draws as the reference (``reference_kind`` ``posteriordb``)."""
+    from .metrics import mcmc_diagnostics
+
+    draws, chains, record = problem.model.published_reference()
+    diag = mcmc_diagnostics(draws, chains)
+    published = record.get("diagnostics") or {}
+    diag["divergences"] = int(sum(published.get("divergent_transitions") or [0]))
+    checks = record.get("checks_made") or {}
+    problems = [f"published check failed: {k}" for k, v in checks.items() if not v]
+    if not checks:
+        problems.append("no published checks")
+    problems += check_standard(diag, chains, settings)
+    used = {k: settings[k] for k in ("target_ess", "max_rhat")}
+    used.update(source=record.get("source"), posterior=record.get("posterior"),
+                inference=record.get("inference"))
+    info = {"kind": "posteriordb", "chains": chains, "draws_per_chain": len(draws) // chains,
+            "settings": used, "diagnostics": diag,
+            "published": {"checks_made": checks, "diagnostics": published},
+            "meets_standard": not problems, "problems": problems}
+    return draws, info
+
+
 def build_reference(model: str | Model, dataset: str, data_csv, data_json, settings: dict,
                     out: dict) -> dict:
     """Write ``out["draws"]``, ``out["json"]``, ``out["mocks"]`` and, if ``out`` has it,
@@ -146,6 +173,8 @@ def build_reference(model: str | Model, dataset: str, data_csv, data_json, setti
     columns = [c for name, shape in sites.items() for c in flat_names(name, shape)]
     if model.reference_kind == "nuts":
         draws, info = nuts_reference(problem, settings, sites)
+    elif model.reference_kind == "posteriordb":
+        draws, info = published_reference(problem, settings)
     else:
         draws, info = exact_reference(problem, settings, columns)
     stats = info.pop("sample_stats", None)
@@ -158,7 +187,7 @@ def build_reference(model: str | Model, dataset: str, data_csv, data_json, setti
     else:
         mock = pd.DataFrame()
     info = {"model": model.name, "dataset": dataset, **info, "n_draws": len(draws),
-            "latents": columns, "job_seconds": time.perf_counter() - t0,
+            "latents": list(draws.columns), "job_seconds": time.perf_counter() - t0,
             "versions": versions()}
     io.write_parquet(out["draws"], draws)
     io.write_parquet(out["mocks"], mock)

@@ -7,12 +7,15 @@ import pandas as pd
 
 
 def latent_sites(model, data: dict) -> dict:
-    """``{site: shape}`` of the model's latent (non-observed, non-auxiliary) sample sites."""
+    """``{site: shape}`` of the model's latent (non-observed, non-auxiliary) sample sites,
+    then the deterministic sites named in the callable's ``reported`` (``Model.bind``
+    sets it: e.g. a Stan model's transformed parameters, part of its reference)."""
     import jax
     from numpyro import handlers
     from numpyro.infer.initialization import init_to_uniform
 
     names: list[str] = []
+    reported = set(getattr(model, "reported", ()))
 
     def latent_values(data):
         # init_to_uniform also gives values to improper (flat) sites, which cannot sample.
@@ -21,7 +24,9 @@ def latent_sites(model, data: dict) -> dict:
         tr = handlers.trace(seeded).get_trace(**data)
         names[:] = [name for name, site in tr.items()
                     if site["type"] == "sample" and not site["is_observed"]
-                    and not site["infer"].get("is_auxiliary", False)]
+                    and not site["infer"].get("is_auxiliary", False)] + [
+            name for name, site in tr.items()
+            if site["type"] == "deterministic" and name in reported]
         return {name: tr[name]["value"] for name in names}
 
     # Shapes only: traced abstractly, nothing compiled or run (eagerly, the trace

@@ -14,7 +14,10 @@ from .base import Model, check_protocol
 
 __all__ = ["MODEL_NAMES", "Model", "get_model", "model_names", "register", "unregister"]
 
-MODEL_NAMES = ("coin", "corrgauss", "multimodal", "linreg", "hier")  # the built-in ones
+# posteriordb's posteriors (``models/posteriordb/``): built-ins in a package of their own
+POSTERIORDB = ("eight_schools", "kidiq", "earnings", "arK", "garch11", "gauss_mix",
+               "gp_pois_regr", "diamonds")
+MODEL_NAMES = ("coin", "corrgauss", "multimodal", "linreg", "hier") + POSTERIORDB  # the built-in ones
 
 _registered: dict[str, Model] = {}  # models added by ``register``, in order
 
@@ -48,5 +51,6 @@ def get_model(name: str) -> Model:
         return _registered[name]
     if name not in MODEL_NAMES:
         raise KeyError(f"unknown model {name!r} (known: {', '.join(model_names())})")
-    return import_module(f"svibench.models.{name}").MODEL
+    package = "svibench.models.posteriordb" if name in POSTERIORDB else "svibench.models"
+    return import_module(f"{package}.{name}").MODEL
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 OBSERVED = "y"  # every model's observed site, and the CSV column of its observations
-REFERENCE_KINDS = ("exact", "grid", "nuts")
+REFERENCE_KINDS = ("exact", "grid", "nuts", "posteriordb")
 FIGURES = ("density", "groups")
 
 
@@ -39,7 +39,11 @@ class Model(ABC):
       reads them; ``()``: the model takes no user CSV;
     - ``reference_kind``: how the reference posterior is drawn: ``exact``
       (``exact_posterior``), ``grid`` (``exact_posterior`` on a grid of
-      ``cells`` x ``cells``) or ``nuts`` (long-run NUTS on ``reference_model``);
+      ``cells`` x ``cells``), ``nuts`` (long-run NUTS on ``reference_model``) or
+      ``posteriordb`` (published draws: ``published_reference``);
+    - ``reported``: names of deterministic sites that are part of the draws beside
+      the latent sample sites (e.g. a Stan model's transformed parameters that its
+      reference reports);
     - ``figures``: extra per-dataset figures, among ``density`` (2-D density against
       each guide's draws; needs ``log_density_2d``) and ``groups`` (per-group
       estimates of sites ``m[j]``, ``c[j]`` of a ``group`` column);
@@ -64,6 +68,7 @@ class Model(ABC):
     figures: tuple[str, ...] = ()
     modes: tuple[str, ...] | None = None
     guides: tuple[str, ...] = ()
+    reported: tuple[str, ...] = ()
     ppc_statistics: tuple[str, ...] = ()
     dims: dict[str, list[str]] = {}
 
@@ -110,6 +115,13 @@ class Model(ABC):
         ``grid`` (``options``: ``cells`` per axis of the grid); None otherwise."""
         return None
 
+    def published_reference(self) -> tuple[pd.DataFrame, int, dict] | None:
+        """``(draws, chains, record)`` of a published reference, for ``reference_kind``
+        ``posteriordb``: its draws (chain-major rows, one column per quantity in our
+        flat names), its number of chains, and the record of how it was made and the
+        checks it passed; None otherwise."""
+        return None
+
     def reference_model(self, model_fn: Callable) -> Callable:
         """The model the long-run NUTS reference runs: the same posterior, possibly
         reparameterised (its latent sites stay in the samples); the model itself here."""
@@ -133,10 +145,13 @@ class Model(ABC):
     # -- derived ----------------------------------------------------------------
 
     def bind(self, static: dict) -> Callable:
-        """The model callable with its ``static`` arguments (plate sizes) bound."""
+        """The model callable with its ``static`` arguments (plate sizes) bound; it
+        carries ``reported`` (read by ``engine.draws.latent_sites``)."""
         from functools import partial
 
-        return partial(self.model, **static) if static else self.model
+        fn = partial(self.model, **static)
+        fn.reported = tuple(self.reported)
+        return fn
 
     def __repr__(self) -> str:
         return f"<model {self.name}: {type(self).__name__}>"
@@ -160,7 +175,9 @@ def check_protocol(model: Model) -> None:
     if model.reference_kind not in REFERENCE_KINDS:
         raise TypeError(f"{where}: reference_kind {model.reference_kind!r} is not one of "
                         f"{', '.join(REFERENCE_KINDS)}")
-    if model.reference_kind != "nuts" and not overrides("exact_posterior"):
+    if model.reference_kind == "posteriordb" and not overrides("published_reference"):
+        raise TypeError(f"{where}: reference_kind 'posteriordb' needs published_reference")
+    if model.reference_kind in ("exact", "grid") and not overrides("exact_posterior"):
         raise TypeError(f"{where}: reference_kind {model.reference_kind!r} needs exact_posterior")
     unknown = set(model.figures) - set(FIGURES)
     if unknown:

@@ -1,0 +1,129 @@
+"""posteriordb's posteriors: the vendored files, the ports, the published reference,
+and the proof that each port is right (our NUTS agrees with the published draws)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from svibench import portcheck
+from svibench.data import bound_model
+from svibench.engine.draws import flat_names, latent_sites
+from svibench.models import POSTERIORDB, get_model
+from svibench.models.posteriordb import ROOT, column_name, load_data, load_reference
+
+# the small ports: our NUTS runs in seconds (gp_pois_regr and diamonds: the script,
+# python -m svibench.portcheck)
+SMALL = ("eight_schools", "kidiq", "earnings", "arK", "garch11", "gauss_mix")
+
+
+def test_vendored_files_and_licence():
+    assert (ROOT / "LICENCE.md").exists() and "BSD" in (ROOT / "LICENCE.md").read_text()
+    assert "28f8d3d6e975315f42aa274a8399f21e07a43b30" in (ROOT / "README.md").read_text()
+    for name in POSTERIORDB:
+        folder = ROOT / get_model(name).posterior
+        for f in ("model.stan", "posterior.json", "reference.info.json", "reference_draws.json.zip"):
+            assert (folder / f).exists(), folder / f
+        assert (folder / "data.json").exists() or (folder / "data.json.zip").exists()
+        assert json.loads((folder / "posterior.json").read_text())["name"] == folder.name
+
+
+def test_stan_names_become_ours():
+    assert column_name("theta[1]") == "theta[0]"
+    assert column_name("b[24]") == "b[23]"
+    assert column_name("b[2,3]") == "b[1,2]"
+    assert column_name("Intercept") == "Intercept"
+
+
+def test_scalars_of_the_data_match_the_ports():
+    assert get_model("arK").K == load_data("arK-arK")["K"]
+    assert get_model("garch11").sigma1 == load_data("garch-garch11")["sigma1"]
+    assert load_data("diamonds-diamonds")["prior_only"] == 0
+    X = np.asarray(load_data("diamonds-diamonds")["X"])
+    assert (X[:, 0] == 1).all() and X.shape[1] == 25  # the intercept column, then 24
+
+
+@pytest.mark.parametrize("name", POSTERIORDB)
+def test_the_draws_of_a_port_carry_every_reference_quantity(name):
+    mod = get_model(name)
+    df, truth = mod.simulate({}, 0)
+    assert truth == {} and len(df) > 0
+    arrays, static = mod.prepare(df, {})
+    sites = latent_sites(bound_model(mod, static), arrays)
+    cols = [c for k, s in sites.items() for c in flat_names(k, s)]
+    draws, chains, record = mod.published_reference()
+    assert chains == 10 and len(draws) == 10_000 and set(draws.columns) <= set(cols)
+    assert record["checks_made"] and all(record["checks_made"].values())
+    # the reported (deterministic) sites are the ones beyond the latents
+    latent = sum(int(np.prod(s)) for k, s in sites.items() if k not in mod.reported)
+    assert latent == mod.latent_dim({})
+
+
+def test_reference_is_chain_major():
+    draws, chains = load_reference("kidiq-kidscore_momiq")
+    import zipfile
+
+    with zipfile.ZipFile(ROOT / "kidiq-kidscore_momiq" / "reference_draws.json.zip") as z:
+        raw = json.loads(z.read(z.namelist()[0]))
+    assert draws["beta[1]"].iloc[1000] == raw[1]["beta[2]"][0]
+    assert draws["sigma"].iloc[9999] == raw[9]["sigma"][999]
+
+
+def test_build_reference_writes_the_published_draws(tmp_path):
+    from svibench import io
+    from svibench.data import make_dataset
+    from svibench.reference import build_reference
+
+    csv, meta = tmp_path / "d.csv", tmp_path / "d.json"
+    make_dataset("eight_schools", "posteriordb", {"seed": 0}, csv, meta)
+    out = {k: tmp_path / f"{k}.{ext}" for k, ext in
+           (("draws", "parquet"), ("json", "json"), ("mocks", "parquet"))}
+    info = build_reference("eight_schools", "posteriordb", csv, meta, {}, out)
+    draws = io.read_parquet(out["draws"])
+    assert info["kind"] == "posteriordb" and info["chains"] == 10 and info["n_draws"] == 10_000
+    assert info["meets_standard"], info["problems"]
+    assert info["published"]["checks_made"]["r_hat_below_1_01"]
+    assert info["diagnostics"]["max_rhat"] < 1.01 and info["diagnostics"]["min_ess_bulk"] > 4000
+    assert list(draws.columns) == [f"theta[{j}]" for j in range(8)] + ["mu", "tau"]
+
+
+# -- portcheck ----------------------------------------------------------------------
+
+def _chains(rng, chains, per, loc, scale, rho=0.5):
+    """AR(1) chains with stationary N(loc, scale^2): correlated draws, chain-major."""
+    x = np.empty((chains, per))
+    x[:, 0] = rng.normal(size=chains)
+    for t in range(1, per):
+        x[:, t] = rho * x[:, t - 1] + np.sqrt(1 - rho**2) * rng.normal(size=chains)
+    return (loc + scale * x).reshape(-1)
+
+
+def test_agreement_of_agreeing_and_disagreeing_draws():
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"a": _chains(rng, 10, 1000, 1.0, 2.0), "b": _chains(rng, 10, 1000, 0.0, 1.0)})
+    same = pd.DataFrame({"a": _chains(rng, 4, 1000, 1.0, 2.0), "b": _chains(rng, 4, 1000, 0.0, 1.0),
+                         "extra": rng.normal(size=4000)})
+    res = portcheck.agreement(same, 4, ref, 10)
+    assert set(res) == {"a", "b"} and all(v["ok"] for v in res.values()), res
+    assert portcheck.summarise(res)["ok"]
+    # a shifted mean (0.3 sd: ~10 combined MCSE) and a 20 % wider sd both fail
+    off = pd.DataFrame({"a": _chains(rng, 4, 1000, 1.6, 2.0), "b": _chains(rng, 4, 1000, 0.0, 1.2)})
+    res = portcheck.agreement(off, 4, ref, 10)
+    assert not res["a"]["ok"] and abs(res["a"]["mean_z"]) > 4
+    assert not res["b"]["ok"] and res["b"]["sd_ratio"] == pytest.approx(1.2, abs=0.06)
+    assert not portcheck.summarise(res)["ok"]
+
+
+def test_mcse_counts_autocorrelation():
+    rng = np.random.default_rng(1)
+    x = _chains(rng, 4, 2000, 0.0, 1.0, rho=0.9).reshape(4, 2000)
+    # AR(1) with rho 0.9: ESS about n (1 - rho) / (1 + rho) = 8000 / 19
+    assert 250 < portcheck.mean_ess(x) < 650
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_our_nuts_on_each_small_port_agrees_with_posteriordb(name):
+    res = portcheck.check(name, chains=4, warmup=300, draws_per_chain=500)
+    bad = {k: v for k, v in res.items() if not v["ok"]}
+    assert not bad, bad
