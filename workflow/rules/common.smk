@@ -60,7 +60,8 @@ wildcard_constraints:
 # Sizes of each kind of job: config `resources`, one place. Only the fits declare
 # `gpu`; a profile's set-resources (workflow/profiles/slurm-gpu) overrides per rule.
 RESOURCES = {kind: resources(CFG, kind) for kind in
-             ("simulate", "fit_svi", "fit_nuts", "reference", "evaluate", "plot", "report")}
+             ("simulate", "fit_svi", "fit_nuts", "fit_pathfinder", "reference", "evaluate", "plot",
+              "report")}
 
 
 def sized(kind, gpu=False):

@@ -21,6 +21,8 @@ class NUTSFit:
     chains: int
     draws_per_chain: int
     rounds: int = 1     # rounds of sampling that ran (see run_nuts)
+    # leapfrog steps (one gradient each) over warm-up and sampling, all chains
+    gradient_evaluations: int | None = None
 
 
 def chain_method(chains: int) -> str:
@@ -58,7 +60,10 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
     key_warm, key = jax.random.split(jax.random.PRNGKey(seed))
     log.info("NUTS: %d chains (%s), %d warmup + %d draws each", chains, method, warmup, per_chain)
     t0 = time.perf_counter()
-    mcmc.warmup(key_warm, **data)
+    # Warm-up's leapfrog steps are collected (its draws with them: collecting changes
+    # no draw); its cost counts in gradient_evaluations like sampling's.
+    mcmc.warmup(key_warm, extra_fields=("num_steps",), collect_warmup=True, **data)
+    leapfrogs = int(np.asarray(mcmc.get_extra_fields()["num_steps"]).sum())
     jax.block_until_ready(mcmc.post_warmup_state)
     t1 = time.perf_counter()
     log.info("warmup done in %.1f s", t1 - t0)
@@ -67,10 +72,12 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
         if rounds > 1:  # the chains go on from their last state, with its key
             mcmc.post_warmup_state = mcmc.last_state
             key = mcmc.post_warmup_state.rng_key
-        mcmc.run(key, extra_fields=("diverging",), **data)
+        mcmc.run(key, extra_fields=("diverging", "num_steps"), **data)
         part = jax.block_until_ready(mcmc.get_samples(group_by_chain=True))
         parts.append({k: np.asarray(v) for k, v in part.items()})
-        divergences += int(np.asarray(mcmc.get_extra_fields()["diverging"]).sum())
+        fields = mcmc.get_extra_fields()
+        divergences += int(np.asarray(fields["diverging"]).sum())
+        leapfrogs += int(np.asarray(fields["num_steps"]).sum())
         samples = parts[0] if len(parts) == 1 else \
             {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
         if enough is not None and enough(samples, divergences):
@@ -86,4 +93,4 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
                    rounds=rounds,
                    seconds={"compile": None, "warmup": t1 - t0, "run": t2 - t0,
                             "sampling": t2 - t1, "total": t2 - t0},
-                   diagnostics=diagnostics)
+                   diagnostics=diagnostics, gradient_evaluations=leapfrogs)
