@@ -71,6 +71,7 @@ RESOURCES = {
         "simulate",
         "fit_svi",
         "fit_nuts",
+        "fit_pathfinder",
         "reference",
         "evaluate",
         "plot",

@@ -44,3 +44,18 @@ use rule fit_svi as fit_nuts with:
     threads: RESOURCES["fit_nuts"]["threads"]
     resources:
         **sized("fit_nuts", gpu=True),
+
+
+# Pathfinder (single- and multi-path, BlackJAX): no guide parameters, like NUTS.
+use rule fit_svi as fit_pathfinder with:
+    output:
+        draws=f"{RUN_DIR}/draws.parquet",
+        trace=f"{RUN_DIR}/trace.parquet",
+        fit=f"{RUN_DIR}/fit.json",
+        mocks=f"{RUN_DIR}/mocks.parquet",
+        idata=f"{RUN_DIR}/posterior.nc",
+    wildcard_constraints:
+        method=one_of(methods_of_kind("pathfinder")),
+    threads: RESOURCES["fit_pathfinder"]["threads"]
+    resources:
+        **sized("fit_pathfinder", gpu=True),

@@ -1,4 +1,4 @@
-"""Rules fit_nuts and fit_svi: one fit, its own job."""
+"""Rules fit_nuts, fit_svi and fit_pathfinder: one fit, its own job."""
 import sys
 from pathlib import Path
 

@@ -19,6 +19,11 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 SVI_KEYS = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "guide",
             "stop_at_convergence", "convergence")
 NUTS_KEYS = ("warmup", "draws", "chains", "seed", "target_accept", "max_tree_depth", "dense_mass")
+PATHFINDER_KEYS = ("seed", "maxiter", "num_paths", "elbo_draws", "draws_per_path", "maxcor",
+                   "ftol", "gtol")
+# a method kind's config section and the keys a method entry may override
+KIND_KEYS = {"svi": ("svi", SVI_KEYS), "nuts": ("nuts", NUTS_KEYS),
+             "pathfinder": ("pathfinder", PATHFINDER_KEYS)}
 
 
 class ConfigError(ValueError):
@@ -117,7 +122,7 @@ def validate(config: dict) -> dict:
         entry["datasets"] = {ds: _dataset(name, ds, s) for ds, s in entry["datasets"].items()}
         entry["methods"] = _methods(name, entry["methods"])
         _warm_start(name, entry)
-    _check_overrides(cfg["svi"], SVI_KEYS, "svi")
+    _check_overrides(cfg["svi"], SVI_KEYS, "svi", "svi")
     _scaling(cfg)
     _check_resources(cfg)
     return cfg
@@ -125,12 +130,12 @@ def validate(config: dict) -> dict:
 
 # `resources` entries of the work that may run on a GPU: the fits (every copy of a
 # fit rule sizes itself by one of these). No other rule ever asks for a GPU.
-GPU_RESOURCE_KEYS = ("fit_svi", "fit_nuts")
+GPU_RESOURCE_KEYS = ("fit_svi", "fit_nuts", "fit_pathfinder")
 
 
 # The job kinds that read `resources` (workflow/rules/*.smk call rule_resources with these).
-RESOURCE_RULES = ("default", "simulate", "fit_svi", "fit_nuts", "reference", "evaluate",
-                  "plot", "report")
+RESOURCE_RULES = ("default", "simulate", "fit_svi", "fit_nuts", "fit_pathfinder", "reference",
+                  "evaluate", "plot", "report")
 
 
 def _check_resources(cfg: dict):
@@ -252,8 +257,8 @@ def _methods(model: str, methods) -> dict:
         overrides = {} if overrides is None else overrides
         if not isinstance(overrides, dict):
             raise ConfigError(f"{where}[{i}].{name}: overrides must be a mapping")
-        kind = get_method(name).kind
-        _check_overrides(overrides, SVI_KEYS if kind == "svi" else NUTS_KEYS, f"{where}.{name}")
+        section, keys = KIND_KEYS[get_method(name).kind]
+        _check_overrides(overrides, keys, f"{where}.{name}", section)
         out[name] = overrides
     return out
 
@@ -274,8 +279,9 @@ def _warm_start(model: str, entry: dict):
                                   f"this study's {model} (choose from: {', '.join(svi)})")
 
 
-def _check_overrides(overrides: dict, allowed, where: str):
-    schema = load_schema()["properties"]["svi" if "max_steps" in allowed else "nuts"]
+def _check_overrides(overrides: dict, allowed, where: str, section: str):
+    """``overrides`` of the config ``section`` (``svi``, ``nuts``, ``pathfinder``)."""
+    schema = load_schema()["properties"][section]
     import jsonschema
 
     for key, value in overrides.items():
@@ -296,13 +302,17 @@ def _valid_name(name: str) -> bool:
 
 
 def fit_options(cfg: dict, model: str, method: str) -> dict:
-    """Resolved options for one fit: the svi/nuts defaults with the method's overrides."""
+    """Resolved options for one fit: the svi/nuts/pathfinder defaults with the method's
+    overrides."""
     m = get_method(method)
     overrides = cfg["models"][model]["methods"][method]
     # mocks are drawn in the fit job, like its draws (see svibench.fitting)
     predictive = {"predictive_draws": cfg["metrics"]["predictive_draws"]}
     if m.kind == "nuts":
         return {**cfg["nuts"], **overrides, **predictive}
+    if m.kind == "pathfinder":  # a method's own defaults (pathfinder: one path) over the section
+        return {**cfg["pathfinder"], **m.defaults, **overrides, "draws": cfg["draws"],
+                **predictive}
     opts = {**cfg["svi"], **overrides}
     opts["guide"] = {**m.defaults, **cfg["svi"].get("guide", {}), **overrides.get("guide", {})}
     opts["elbo"] = m.elbo if opts.get("elbo", "default") == "default" else opts["elbo"]

@@ -23,6 +23,7 @@ from .engine.draws import flatten, flatten_params, guide_draws, latent_sites
 from .methods import get_method
 from .models import Model
 from .provenance import versions
+from .scheduling import svi_gradients_per_step
 from .status import usable
 
 log = logging.getLogger("svibench.fit")
@@ -57,6 +58,8 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
             "device": str(jax.devices()[0].platform)}
     if m.kind == "nuts":
         res = run_nuts_fit(problem, options, sites)
+    elif m.kind == "pathfinder":
+        res = run_pathfinder_fit(problem, options, sites)
     else:
         res = run_svi_fit(m, problem, options, sites, out, init_from)
     draws, trace, extra = res
@@ -119,8 +122,48 @@ def run_nuts_fit(problem: Problem, options: dict, sites: dict):
     extra = {"status": "ok" if ok else "diverged", "steps_run": options["warmup"] + fit.draws_per_chain,
              "chains": fit.chains, "draws_per_chain": fit.draws_per_chain,
              "diagnostics": fit.diagnostics, "seconds": fit.seconds,
+             "gradient_evaluations": fit.gradient_evaluations,
              "seeds": {"fit": options["seed"]}, "final_loss": None, "final_elbo": None,
              "sample_stats": fit.extra}  # for posterior.nc, not fit.json (run_fit pops it)
+    return draws, trace, extra
+
+
+PATHFINDER_KEYS = ("seed", "maxiter", "num_paths", "elbo_draws", "draws_per_path", "maxcor",
+                   "ftol", "gtol")
+
+
+def run_pathfinder_fit(problem: Problem, options: dict, sites: dict):
+    """Pathfinder (``num_paths`` 1) or multi-path Pathfinder: draws in the model's own
+    space; the trace is the ELBO at each L-BFGS iteration of each path. A failed or
+    diverged fit (NaN or infinite log density) has all-NaN draws and its reason."""
+    from .engine.pathfinder import run_pathfinder
+
+    fit = run_pathfinder(problem.fn, problem.arrays, draws=options["draws"], sites=sites,
+                         **{k: options[k] for k in PATHFINDER_KEYS if k in options})
+    if fit.samples:
+        draws = flatten(fit.samples, sites)
+    else:  # no draw at all: NaN rows, as a diverged NUTS fit has
+        draws = flatten({k: np.full((options["draws"],) + s, np.nan) for k, s in sites.items()},
+                        sites)
+    paths, points = fit.elbo.shape
+    ran = np.arange(points)[None, :] <= np.asarray(fit.iterations)[:, None]  # start included
+    elbo = np.where(np.isfinite(fit.elbo), fit.elbo, np.nan)
+    trace = pd.DataFrame({"path": np.repeat(np.arange(paths), points)[ran.ravel()],
+                          "iteration": np.tile(np.arange(points), paths)[ran.ravel()],
+                          "elbo": elbo.ravel()[ran.ravel()]})
+    finite = [b for b in fit.best_elbo if b is not None]
+    best = max(finite) if finite and fit.status == "ok" else None
+    extra = {"status": fit.status, "reason": fit.reason, "steps_run": int(max(fit.iterations)),
+             "num_paths": paths, "iterations": fit.iterations, "best_elbo": fit.best_elbo,
+             "paths_failed": fit.extra.get("paths_failed"),
+             "gradient_evaluations": fit.gradient_evaluations, "seconds": fit.seconds,
+             "seeds": {"fit": options["seed"]},
+             "psis": {"khat": fit.khat if fit.status == "ok" else None,
+                      "particles": paths * options.get("draws_per_path", 0) if paths > 1
+                      else options["draws"],
+                      "method": "pathfinder importance weights (log p - log q)",
+                      "error": fit.reason},
+             "final_loss": None if best is None else -best, "final_elbo": best}
     return draws, trace, extra
 
 
@@ -162,6 +205,7 @@ def run_svi_fit(m, problem: Problem, options: dict, sites: dict, out: dict, init
              "warm_start": warm,
              "seconds": fit.seconds, "seeds": {"fit": options["seed"], "draws": draws_seed},
              "final_loss": fl, "final_elbo": None if fl is None else -fl}
+    extra["gradient_evaluations"] = fit.steps_run * svi_gradients_per_step(options)
     if m.map_objective:
         extra["final_map_loss"] = final_loss(fit.losses)  # -log joint at the MAP, not an ELBO
     if status == "ok":  # PSIS k-hat needs the built guide: computed here, scored by evaluate

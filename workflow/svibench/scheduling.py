@@ -23,17 +23,27 @@ def _priority(gradient_evaluations: float) -> int:
     return max(1, math.ceil(gradient_evaluations / 1000))
 
 
+def svi_gradients_per_step(options: dict) -> int:
+    """Model-gradient evaluations of one SVI step: ``particles``, times ``1 + K`` when
+    the guide anneals (AutoDAIS's ``K`` leapfrog steps per particle). The fit job
+    records ``steps_run`` times this as its ``gradient_evaluations``."""
+    return int(options.get("particles", 1)) * (1 + int((options.get("guide") or {}).get("K", 0)))
+
+
 def fit_priority(options: dict, kind: str) -> int:
     """Priority of one fit job from its resolved options (``config.fit_options``).
 
-    ``kind`` is ``"nuts"`` or ``"svi"``. NUTS: ``warmup`` per chain plus ``draws`` over
-    all chains; SVI: ``max_steps * particles`` (times ``1 + K`` when the guide anneals).
+    ``kind`` is ``"nuts"``, ``"svi"`` or ``"pathfinder"``. NUTS: ``warmup`` per chain
+    plus ``draws`` over all chains; SVI: ``max_steps * particles`` (times ``1 + K``
+    when the guide anneals); Pathfinder: its paths' L-BFGS iterations, two gradients
+    each (its ELBO draws are one vectorised batch: they order nothing).
     """
     if kind == "nuts":
         draws = int(options["warmup"]) * int(options["chains"]) + int(options["draws"])
         return _priority(draws * LEAPFROGS_PER_DRAW)
-    per_step = int(options.get("particles", 1)) * (1 + int(options.get("guide", {}).get("K", 0)))
-    return _priority(int(options["max_steps"]) * per_step)
+    if kind == "pathfinder":
+        return _priority(2 * int(options["maxiter"]) * int(options.get("num_paths", 1)))
+    return _priority(int(options["max_steps"]) * svi_gradients_per_step(options))
 
 
 def reference_priority(nuts: bool, settings: dict) -> int:

@@ -159,8 +159,8 @@ class Study:
         self._by_path = {(r.model, r.dataset, r.method, r.tag): r for r in self.runs}
 
     def _add_cold_runs(self, model, dataset, method, options, count):
-        # NUTS runs its chains in one job: one seed; each SVI guide `count` seeds.
-        n = count if get_method(method).kind == "svi" else 1
+        # NUTS runs its chains in one job: one seed; SVI and Pathfinder `count` seeds.
+        n = 1 if get_method(method).kind == "nuts" else count
         for i, seed in enumerate(seeds.repeats(options["seed"], n)):
             self.runs.append(Run(model, dataset, method, seed, "primary" if i == 0 else "repeat",
                                  {**options, "seed": seed}))

@@ -22,6 +22,8 @@ class NUTSFit:
     draws_per_chain: int
     rounds: int = 1     # rounds of sampling that ran (see run_nuts)
     extra: dict | None = None  # NumPyro extra field -> (chains, draws_per_chain)
+    # leapfrog steps (one gradient each) over warm-up and sampling, all chains
+    gradient_evaluations: int | None = None
 
 
 # NumPyro's extra fields kept per draw (besides ``diverging``): ArviZ's sample_stats
@@ -63,7 +65,10 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
     key_warm, key = jax.random.split(jax.random.PRNGKey(seed))
     log.info("NUTS: %d chains (%s), %d warmup + %d draws each", chains, method, warmup, per_chain)
     t0 = time.perf_counter()
-    mcmc.warmup(key_warm, **data)
+    # Warm-up's leapfrog steps are collected (its draws with them: collecting changes
+    # no draw); its cost counts in gradient_evaluations like sampling's.
+    mcmc.warmup(key_warm, extra_fields=("num_steps",), collect_warmup=True, **data)
+    leapfrogs = int(np.asarray(mcmc.get_extra_fields()["num_steps"]).sum())
     jax.block_until_ready(mcmc.post_warmup_state)
     t1 = time.perf_counter()
     log.info("warmup done in %.1f s", t1 - t0)
@@ -78,6 +83,7 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
         extras.append({k: np.asarray(v) for k, v in
                        mcmc.get_extra_fields(group_by_chain=True).items()})
         divergences += int(extras[-1]["diverging"].sum())
+        leapfrogs += int(extras[-1]["num_steps"].sum())
         samples = parts[0] if len(parts) == 1 else \
             {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
         if enough is not None and enough(samples, divergences):
@@ -89,7 +95,8 @@ def run_nuts(model, data: dict, *, warmup: int, draws: int, chains: int, seed: i
                    rounds=rounds, extra=extra,
                    seconds={"compile": None, "warmup": t1 - t0, "run": t2 - t0,
                             "sampling": t2 - t1, "total": t2 - t0},
-                   diagnostics=diagnostics(samples, divergences, method))
+                   diagnostics=diagnostics(samples, divergences, method),
+                   gradient_evaluations=leapfrogs)
 
 
 def diagnostics(samples: dict, divergences: int, method: str) -> dict:

@@ -1,6 +1,6 @@
 """Method registry: name -> how to fit it.
 
-A method is NUTS or an SVI guide. Adding a guide is one entry in ``METHODS``:
+A method is NUTS, Pathfinder (single- or multi-path, BlackJAX) or an SVI guide. Adding a guide is one entry in ``METHODS``:
 its ``build(model, **options)`` returns a NumPyro guide for a model callable.
 A ``hand_written`` guide is written for one model's sites: it applies only to the
 models that list it in their ``guides`` (``svibench.models.base.Model``).
@@ -37,14 +37,14 @@ def _flow(cls_name: str):
 @dataclass(frozen=True)
 class Method:
     name: str
-    kind: str  # "nuts" | "svi"
+    kind: str  # "nuts" | "svi" | "pathfinder"
     description: str
     build: Callable | None = None
     hand_written: bool = False  # only for models that list it in Model.guides
     elbo: str = "trace"  # "trace" | "tracegraph" (non-reparameterised guides)
     min_latent_dim: int = 1
     map_objective: bool = False  # trains a point mass: its loss is not an ELBO
-    defaults: dict = field(default_factory=dict)  # guide options
+    defaults: dict = field(default_factory=dict)  # guide options (Pathfinder: its options)
     # what PSIS k-hat measures for this guide (where it is not the guide's own density)
     khat_of: str = "the guide"
 
@@ -59,6 +59,14 @@ METHODS: dict[str, Method] = {
     m.name: m
     for m in [
         Method("nuts", "nuts", "NumPyro NUTS, several chains"),
+        Method("pathfinder", "pathfinder",
+               "Pathfinder (BlackJAX): the best normal approximation along one L-BFGS path",
+               defaults={"num_paths": 1},
+               khat_of="the path's best normal approximation (unconstrained space)"),
+        Method("multipathfinder", "pathfinder",
+               "multi-path Pathfinder (BlackJAX): several paths' approximations, "
+               "PSIS-resampled",
+               khat_of="the pooled normal approximations of the paths, before resampling"),
         Method("auto_normal", "svi", "AutoNormal: independent normals per site",
                _auto("AutoNormal")),
         Method("auto_diagonal", "svi", "AutoDiagonalNormal: one diagonal normal",
