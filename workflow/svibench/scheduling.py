@@ -35,14 +35,14 @@ def fit_priority(options: dict, kind: str) -> int:
 
     ``kind`` is ``"nuts"``, ``"svi"`` or ``"pathfinder"``. NUTS: ``warmup`` per chain
     plus ``draws`` over all chains; SVI: ``max_steps * particles`` (times ``1 + K``
-    when the guide anneals); Pathfinder: its paths' L-BFGS iterations, two gradients
-    each (its ELBO draws are one vectorised batch: they order nothing).
+    when the guide anneals); Pathfinder: the lowest (one compiled program, its paths
+    and ELBO draws vectorised: seconds, most of them compiling).
     """
     if kind == "nuts":
         draws = int(options["warmup"]) * int(options["chains"]) + int(options["draws"])
         return _priority(draws * LEAPFROGS_PER_DRAW)
     if kind == "pathfinder":
-        return _priority(2 * int(options["maxiter"]) * int(options.get("num_paths", 1)))
+        return 1
     return _priority(int(options["max_steps"]) * svi_gradients_per_step(options))
 
 

@@ -36,6 +36,11 @@ import numpy as np
 
 log = logging.getLogger("svibench.pathfinder")
 
+# Line-search trials per L-BFGS iteration: optax's own default (BlackJAX passes 1000).
+# With 1000, four hier paths of maxiter 1000 left XLA's CPU runtime waiting forever
+# (every thread idle, the result never ready; jaxlib 0.10.2), where 20 ran in 0.5 s.
+MAXLS = 20
+
 
 @dataclass
 class PathfinderFit:
@@ -63,8 +68,8 @@ def _count_iterations(positions) -> np.ndarray:
 
 
 def run_pathfinder(model_fn, arrays: dict, *, seed: int, draws: int, num_paths: int = 1,
-                   maxiter: int = 100, elbo_draws: int = 50, draws_per_path: int = 1000,
-                   maxcor: int = 10, ftol: float = 1e-5, gtol: float = 1e-8,
+                   maxiter: int = 200, elbo_draws: int = 25, draws_per_path: int = 1000,
+                   maxcor: int = 10, ftol: float = 1e-5, gtol: float = 1e-8, maxls: int = MAXLS,
                    sites: dict | None = None) -> PathfinderFit:
     """Fit ``model_fn(**arrays)`` by Pathfinder with ``num_paths`` paths (one:
     single-path Pathfinder) of at most ``maxiter`` L-BFGS iterations; return
@@ -109,10 +114,14 @@ def run_pathfinder(model_fn, arrays: dict, *, seed: int, draws: int, num_paths: 
             return -potential(z)
 
         k_fit, k_draw, k_resample = jax.random.split(key, 3)
-        best, path_info = jax.vmap(
-            lambda k, x0: approximate(k, logdensity, x0, elbo_draws, maxiter=maxiter,
-                                      maxcor=maxcor, ftol=ftol, gtol=gtol)
-        )(jax.random.split(k_fit, num_paths), z0)
+        # One path after another (lax.map), not vmapped: under vmap L-BFGS's per-step
+        # `cond` becomes a `select` that runs every one of the maxiter steps, each with
+        # a line search of up to maxls trials at a converged point (hier, maxiter 1000:
+        # minutes instead of a second).
+        best, path_info = jax.lax.map(
+            lambda args: approximate(args[0], logdensity, args[1], elbo_draws, maxiter=maxiter,
+                                     maxcor=maxcor, ftol=ftol, gtol=gtol, maxls=maxls),
+            (jax.random.split(k_fit, num_paths), z0))
         z, logq = jax.vmap(lambda k, s: sample(k, s, pool))(
             jax.random.split(k_draw, num_paths), best)  # (paths, pool, ...)
         logp = jax.vmap(jax.vmap(logdensity))(z)
