@@ -113,7 +113,7 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
                               projections=settings["projections"], seed=settings["seed"],
                               energy_draws=settings["energy_draws"],
                               floor_splits=settings["floor_splits"], ess=reference_ess(ref_info)))
-        if fit["kind"] == "svi":
+        if fit["kind"] != "nuts":  # SVI and Pathfinder: PSIS k-hat of the approximation
             result["khat"] = (fit.get("psis") or {}).get("khat")
             result["khat_info"] = khat_info(fit, thresholds)
         else:
