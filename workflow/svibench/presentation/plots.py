@@ -22,6 +22,16 @@ from . import palette  # noqa: E402
 log = logging.getLogger("svibench.plots")
 
 
+def _finish_panels(fig, axes, used: int, ylabel: str, title: str, path, dpi: int):
+    """Hide the grid's unused panels, label the first, title and save the figure."""
+    for ax in axes.ravel()[used:]:
+        ax.set_axis_off()
+    axes[0, 0].set_ylabel(ylabel, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    _save(fig, path, dpi)
+
+
 def _save(fig, path, dpi):
     buf = _io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight",
@@ -105,12 +115,7 @@ def loss_curves(traces: dict, path, *, title: str, dpi: int = 90):
         ax.set_title(label, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.set_xlabel("step", fontsize=8)
-    for ax in axes.ravel()[len(traces):]:
-        ax.set_axis_off()
-    axes[0, 0].set_ylabel("loss (-ELBO)", fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    _save(fig, path, dpi)
+    _finish_panels(fig, axes, len(traces), "loss (-ELBO)", title, path, dpi)
 
 
 def density_panels(logpdf, box: float, fits: dict, path, *, title: str, dpi: int = 90,
@@ -208,9 +213,4 @@ def warm_curves(pairs: dict, path, *, title: str, dpi: int = 90):
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, frameon=False)
-    for ax in axes.ravel()[len(pairs):]:
-        ax.set_axis_off()
-    axes[0, 0].set_ylabel("loss (-ELBO), running median", fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    _save(fig, path, dpi)
+    _finish_panels(fig, axes, len(pairs), "loss (-ELBO), running median", title, path, dpi)
