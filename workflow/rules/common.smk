@@ -4,6 +4,7 @@
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
@@ -204,3 +205,39 @@ def warm_inputs(w):
         for d in pair
         for f in ("trace.parquet", "fit.json")
     ]
+
+
+# --- the batch fit rules (one job, a method's seeds on one dataset) ---
+
+
+def batch_of(w):
+    return STUDY.batch(w.fit)
+
+
+def batch_inputs(w):
+    first = batch_of(w).first
+    return dataset_files(SimpleNamespace(model=first.model, dataset=first.dataset))
+
+
+def batch_outputs(kind, seeds):
+    """Named outputs of a batch rule: per file kind, one path per seed."""
+    files = S.SVI_FILES if kind == "svi" else S.FIT_FILES
+    return {
+        S.FILE_KEYS[f]: [f"results/fits/{{fit}}/seed{seed}/{f}" for seed in seeds]
+        for f in files
+    }
+
+
+def batch_runs(w):
+    """params.runs: the batch's model, dataset, method and each seed's options."""
+    b = batch_of(w)
+    return {
+        "model": b.first.model,
+        "dataset": b.first.dataset,
+        "method": b.first.method,
+        "options": [r.options for r in b.runs],
+    }
+
+
+def batch_priority(w):
+    return batch_of(w).priority

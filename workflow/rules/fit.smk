@@ -1,6 +1,39 @@
-# One fit, its own job, for every kind of run (a method's seeds, warm starts, scaling
-# points): svibench.study says which runs a study has and their options.
-rule fit_svi:
+# A fit job per SVI or Pathfinder method and dataset: its seeds together (the SVI
+# seeds as one compiled program), each seed's files in its own run folder. One rule
+# per seed set (svibench.study.Study.batch_rules): fit_svi and fit_pathfinder for the
+# study's usual seeds. Warm starts and NUTS are one run per job.
+for rule_name, kind, seeds, fits in STUDY.batch_rules():
+
+    rule:
+        name:
+            rule_name
+        input:
+            unpack(batch_inputs),
+        output:
+            **batch_outputs(kind, seeds),
+        log:
+            "results/logs/fit/{fit}/seeds.log",
+        benchmark:
+            "results/benchmarks/fit/{fit}/seeds.tsv"
+        wildcard_constraints:
+            fit=one_of(fits),
+        priority: batch_priority
+        conda:
+            env_from_params
+        threads: RESOURCES[f"fit_{kind}"]["threads"]
+        resources:
+            **sized(f"fit_{kind}", gpu=True),
+        params:
+            runs=batch_runs,
+            cache=CFG["compilation_cache"],
+            gpu_fallback=CFG["gpu_fallback"],
+            conda_env=jax_env,
+        script:
+            "../scripts/fit.py"
+
+
+# A warm start: one SVI run continued from its method's first fit on another dataset.
+rule warm_start:
     input:
         unpack(fit_inputs),
     output:
@@ -16,6 +49,7 @@ rule fit_svi:
         "results/benchmarks/fit/{model}/{dataset}/{method}/{tag}.tsv"
     wildcard_constraints:
         method=one_of(methods_of_kind("svi")),
+        tag=S.WARM_TAG_PATTERN,
     priority: fit_priority
     conda:
         env_from_params
@@ -32,7 +66,7 @@ rule fit_svi:
 
 
 # NUTS keeps no guide parameters; its chains run in one job.
-use rule fit_svi as fit_nuts with:
+use rule warm_start as fit_nuts with:
     output:
         draws=f"{RUN_DIR}/draws.parquet",
         trace=f"{RUN_DIR}/trace.parquet",
@@ -41,21 +75,7 @@ use rule fit_svi as fit_nuts with:
         idata=f"{RUN_DIR}/posterior.nc",
     wildcard_constraints:
         method=one_of(methods_of_kind("nuts")),
+        tag=S.SEED_TAG_PATTERN,
     threads: RESOURCES["fit_nuts"]["threads"]
     resources:
         **sized("fit_nuts", gpu=True),
-
-
-# Pathfinder (single- and multi-path, BlackJAX): no guide parameters, like NUTS.
-use rule fit_svi as fit_pathfinder with:
-    output:
-        draws=f"{RUN_DIR}/draws.parquet",
-        trace=f"{RUN_DIR}/trace.parquet",
-        fit=f"{RUN_DIR}/fit.json",
-        mocks=f"{RUN_DIR}/mocks.parquet",
-        idata=f"{RUN_DIR}/posterior.nc",
-    wildcard_constraints:
-        method=one_of(methods_of_kind("pathfinder")),
-    threads: RESOURCES["fit_pathfinder"]["threads"]
-    resources:
-        **sized("fit_pathfinder", gpu=True),

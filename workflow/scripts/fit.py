@@ -1,4 +1,5 @@
-"""Rules fit_nuts, fit_svi and fit_pathfinder: one fit, its own job."""
+"""Fit rules: a batch (fit_svi, fit_pathfinder: a method's seeds on one dataset, each
+seed's files in its own run folder) or one run (fit_nuts, warm_start)."""
 import sys
 from pathlib import Path
 
@@ -11,10 +12,18 @@ try:
                   gpu_fallback=sm.params.gpu_fallback, log_file=sm.log[0])
 except GPUUnavailable as err:
     sys.exit(f"svibench: {err}")  # one line, also in the job's log
-from svibench.fitting import run_fit  # noqa: E402
+from svibench.fitting import run_fits  # noqa: E402
 
-w = sm.wildcards
 inputs = dict(sm.input.items())
-# A warm start continues from the params named in its `init` input.
-run_fit(w.model, w.dataset, w.method, inputs["csv"], inputs["meta"],
-        dict(sm.params.options), dict(sm.output.items()), init_from=inputs.get("init"))
+outputs = dict(sm.output.items())
+if "runs" in sm.params.keys():
+    batch = sm.params.runs
+    outs = [{key: paths[i] for key, paths in outputs.items()}
+            for i in range(len(batch["options"]))]
+    run_fits(batch["model"], batch["dataset"], batch["method"], inputs["csv"], inputs["meta"],
+             list(zip(map(dict, batch["options"]), outs)))
+else:
+    w = sm.wildcards
+    # A warm start continues from the params named in its `init` input.
+    run_fits(w.model, w.dataset, w.method, inputs["csv"], inputs["meta"],
+             [(dict(sm.params.options), outputs)], init_from=inputs.get("init"))

@@ -47,24 +47,48 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
 
     ``init_from``: a ``params.npz`` of the same guide fitted on another dataset
     (warm start); matching params transfer, the rest start fresh."""
+    return run_fits(model, dataset, method, data_csv, data_json, [(options, out)],
+                    init_from=init_from)[0]
+
+
+def run_fits(model: str | Model, dataset: str, method: str, data_csv, data_json,
+             runs: list[tuple[dict, dict]], init_from=None) -> list[dict]:
+    """``run_fit`` for several seeds of one method in one process: ``runs`` holds each
+    seed's ``(options, out)``, options equal but for ``seed``. SVI seeds run as one
+    compiled program (``engine.svi.run_svi_seeds``); Pathfinder's and NUTS's one after
+    another, their programs compiled once. Returns each seed's fit.json."""
     import jax
 
     t0 = time.perf_counter()
     m = get_method(method)
     problem = load_problem(model, data_csv, data_json)  # the only look-up of the model
     sites = latent_sites(problem.fn, problem.arrays)
-    info = {"model": problem.model.name, "dataset": dataset, "method": method, "kind": m.kind,
-            "latents": list(sites), "options": options,
-            "device": str(jax.devices()[0].platform)}
-    if m.kind == "nuts":
-        res = run_nuts_fit(problem, options, sites)
+    options = [o for o, _ in runs]
+    if m.kind == "svi":
+        results = run_svi_fits(m, problem, options, sites, init_from)
     elif m.kind == "pathfinder":
-        res = run_pathfinder_fit(problem, options, sites)
+        results = [run_pathfinder_fit(problem, o, sites) for o in options]
     else:
-        res = run_svi_fit(m, problem, options, sites, out, init_from)
+        results = [run_nuts_fit(problem, o, sites) for o in options]
+    device = str(jax.devices()[0].platform)
+    infos = []
+    for (opts, out), res in zip(runs, results):
+        info = {"model": problem.model.name, "dataset": dataset, "method": method,
+                "kind": m.kind, "latents": list(sites), "options": opts, "device": device}
+        infos.append(write_fit(problem, info, res, opts, out, sites, t0))
+    return infos
+
+
+def write_fit(problem: Problem, info: dict, res, options: dict, out: dict, sites: dict,
+              t0: float) -> dict:
+    """Write one seed's files (``run_fit``'s ``out``) from its ``(draws, trace, extra)``;
+    ``seconds.job`` counts from the job's start ``t0`` to this seed's fit.json."""
     draws, trace, extra = res
     stats = extra.pop("sample_stats", None)  # NUTS: per-draw sampler statistics
+    guide_params = extra.pop("guide_params", None)  # SVI: flat guide params
     io.write_parquet(out["draws"], draws)
+    if "params" in out:
+        io.write_npz(out["params"], guide_params)
     io.write_parquet(out["trace"], trace)
     info.update(extra)
     mock = None
@@ -82,15 +106,15 @@ def run_fit(model: str | Model, dataset: str, method: str, data_csv, data_json,
 
         write_problem_idata(out["idata"], problem, draws, sites,
                             chains=int(info.get("chains") or 1), mocks=mock, stats=stats,
-                            attrs={"dataset": dataset, "method": method})
+                            attrs={"dataset": info["dataset"], "method": info["method"]})
     info["n_draws"] = len(draws)
     info["seconds"]["job"] = time.perf_counter() - t0
     info["versions"] = versions()
     io.write_json(out["fit"], info)
-    log.info("%s on %s/%s: %s after %s steps, %.1f s", method, info["model"], dataset,
-             info["status"], info.get("steps_run"), info["seconds"]["total"])
+    log.info("%s on %s/%s seed %s: %s after %s steps, %.1f s", info["method"], info["model"],
+             info["dataset"], options["seed"], info["status"], info.get("steps_run"),
+             info["seconds"]["total"])
     return info
-
 
 
 def posterior_mocks(problem: Problem, draws: pd.DataFrame, status: str, n: int,
@@ -174,22 +198,41 @@ def svi_kwargs(options: dict) -> dict:
     return {k: options[k] for k in keys if k in options}
 
 
-def run_svi_fit(m, problem: Problem, options: dict, sites: dict, out: dict, init_from=None):
-    from .engine.svi import run_svi
+def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_from=None):
+    """Each seed's ``(draws, trace, extra)`` of an SVI method: the seeds fitted together
+    (``run_svi_seeds``), then each seed's draws and PSIS k-hat from the one set-up guide
+    at its own params. ``extra["guide_params"]``: the flat params for ``params.npz``."""
+    from .engine.svi import run_svi_seeds
 
+    first = {k: v for k, v in options[0].items() if k != "seed"}
+    for o in options[1:]:
+        if {k: v for k, v in o.items() if k != "seed"} != first:
+            raise ValueError("a batch's fits must differ only in their seed")
+    fit_seeds = [int(o["seed"]) for o in options]
+    opts = options[0]
     model_fn, arrays = problem.fn, problem.arrays
-    guide = m.build(model_fn, **options.get("guide", {}))
+    guide = m.build(model_fn, **opts.get("guide", {}))
     init_params, warm = None, None
     if init_from is not None:
         from .warm import warm_init_params
 
+        if len(fit_seeds) > 1:
+            raise ValueError("a warm start is one fit")
         init_params, report = warm_init_params(
-            model_fn, guide, arrays, io.read_npz(init_from), options["seed"])
+            model_fn, guide, arrays, io.read_npz(init_from), fit_seeds[0])
         warm = {"from": str(init_from), **report}
-    fit = run_svi(model_fn, guide, arrays, init_params=init_params, **svi_kwargs(options))
+    kwargs = {k: v for k, v in svi_kwargs(opts).items() if k != "seed"}
+    fits = run_svi_seeds(model_fn, guide, arrays, seeds=fit_seeds, init_params=init_params,
+                         **kwargs)
+    return [svi_fit_result(m, problem, guide, fit, o, sites, warm)
+            for fit, o in zip(fits, options)]
+
+
+def svi_fit_result(m, problem: Problem, guide, fit, options: dict, sites: dict, warm=None):
+    """One seed's ``(draws, trace, extra)`` from its ``SVIFit``."""
+    model_fn, arrays = problem.fn, problem.arrays
     draws_seed = seeds.draws(options["seed"])
     draws = guide_draws(model_fn, guide, fit.params, arrays, options["draws"], draws_seed, sites)
-    io.write_npz(out["params"], flatten_params(fit.params))
     trace = pd.DataFrame({"step": np.arange(1, fit.steps_run + 1, dtype=np.int64),
                           "loss": fit.losses.astype(np.float64)})
     fl = None if m.map_objective else final_loss(fit.losses)
@@ -204,7 +247,10 @@ def run_svi_fit(m, problem: Problem, options: dict, sites: dict, out: dict, init
              "stopped_with_trend": fit.trend_left, "final_slope_per_100": fit.final_slope_per_100,
              "warm_start": warm,
              "seconds": fit.seconds, "seeds": {"fit": options["seed"], "draws": draws_seed},
-             "final_loss": fl, "final_elbo": None if fl is None else -fl}
+             "final_loss": fl, "final_elbo": None if fl is None else -fl,
+             "guide_params": flatten_params(fit.params)}
+    if "batch_seeds" in fit.extra:  # fitted beside these seeds, one program
+        extra["batch_seeds"] = fit.extra["batch_seeds"]
     extra["gradient_evaluations"] = fit.steps_run * svi_gradients_per_step(options)
     if m.map_objective:
         extra["final_map_loss"] = final_loss(fit.losses)  # -log joint at the MAP, not an ELBO

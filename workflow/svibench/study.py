@@ -15,6 +15,12 @@ shape of a study is unit-tested here rather than inside ``.smk`` files.
   ``results/fits/{model}/{dataset}/{method}/seed{seed}/``   a fit from scratch
   ``results/fits/{model}/{dataset}/{method}/from-{source}/``  a warm start on
   ``dataset`` from the same method's first fit on ``source``
+
+- A ``Batch`` is one fit *job* of an SVI or Pathfinder method: a method's seeds on one
+  dataset (a primary fit and its repeats, or a scaling point) fitted together, the
+  SVI seeds as one compiled program over a seed axis (``engine.svi.run_svi_seeds``).
+  Each seed still writes its own run folder. NUTS (its chains in one job) and warm
+  starts are one run per job.
 """
 
 from __future__ import annotations
@@ -36,11 +42,16 @@ SCALING_FIGURE = "results/figures/scaling/scaling.png"
 REPORT = "results/report/index.html"
 
 # A tag is `seed<N>` or `from-<dataset>`; dataset names hold letters, digits, _ and -.
-TAG_PATTERN = r"seed[0-9]+|from-[A-Za-z0-9_-]+"
+SEED_TAG_PATTERN = r"seed[0-9]+"
+WARM_TAG_PATTERN = r"from-[A-Za-z0-9_-]+"
+TAG_PATTERN = f"{SEED_TAG_PATTERN}|{WARM_TAG_PATTERN}"
 NAME_PATTERN = r"[A-Za-z0-9_-]+"
 
 FIT_FILES = ("draws.parquet", "trace.parquet", "fit.json", "mocks.parquet", "posterior.nc")
 SVI_FILES = FIT_FILES + ("params.npz",)
+# how a fit job names each of its files (``svibench.fitting.run_fits``' ``out`` keys)
+FILE_KEYS = {"draws.parquet": "draws", "trace.parquet": "trace", "fit.json": "fit",
+             "mocks.parquet": "mocks", "posterior.nc": "idata", "params.npz": "params"}
 
 # Figures every dataset has (corner) or has when it has SVI fits (loss); a model adds
 # its own through ``Model.figures``.
@@ -125,6 +136,44 @@ class Run:
         return fit_priority(self.options, self.kind)
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One fit job of several runs: the same method on the same dataset, one run per
+    seed, options equal but for the seed. ``fit`` is ``{model}/{dataset}/{method}``,
+    the rule's one wildcard."""
+
+    runs: tuple[Run, ...]
+
+    @property
+    def first(self) -> Run:
+        return self.runs[0]
+
+    @property
+    def kind(self) -> str:
+        return self.first.kind
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(r.seed for r in self.runs)
+
+    @property
+    def fit(self) -> str:
+        return f"{self.first.model}/{self.first.dataset}/{self.first.method}"
+
+    @property
+    def priority(self) -> int:
+        return self.first.priority
+
+
+def batch_rule_name(kind: str, seeds: tuple[int, ...], default_seeds: tuple[int, ...]) -> str:
+    """``fit_svi`` / ``fit_pathfinder`` for the study's usual seeds; another seed set
+    (a model's own ``repeats``, a method's own ``seed``) gets a rule of its own, named
+    by its seeds (``fit_svi_seeds1to5``): a rule's outputs are fixed, one set per seed."""
+    if seeds == default_seeds:
+        return f"fit_{kind}"
+    return f"fit_{kind}_seeds{seeds[0]}to{seeds[-1]}"
+
+
 def run_dir(model: str, dataset: str, method: str, tag: str) -> str:
     """The one path function of a run's folder (see the module docstring)."""
     return RUN_DIR.format(model=model, dataset=dataset, method=method, tag=tag)
@@ -157,6 +206,13 @@ class Study:
                 options = scaling_fit_options(cfg, method)
                 self.runs.append(Run(model, name, method, options["seed"], "scaling", options))
         self._by_path = {(r.model, r.dataset, r.method, r.tag): r for r in self.runs}
+        self.batches: dict[str, Batch] = {}
+        grouped: dict[str, list[Run]] = {}
+        for r in self.runs:
+            if r.kind != "nuts" and r.role in ("primary", "repeat", "scaling"):
+                grouped.setdefault(f"{r.model}/{r.dataset}/{r.method}", []).append(r)
+        for fit, runs in grouped.items():
+            self.batches[fit] = Batch(tuple(sorted(runs, key=lambda r: r.seed)))
 
     def _add_cold_runs(self, model, dataset, method, options, count):
         # NUTS runs its chains in one job: one seed; SVI and Pathfinder `count` seeds.
@@ -164,6 +220,32 @@ class Study:
         for i, seed in enumerate(seeds.repeats(options["seed"], n)):
             self.runs.append(Run(model, dataset, method, seed, "primary" if i == 0 else "repeat",
                                  {**options, "seed": seed}))
+
+    # --- fit jobs ---
+
+    def default_seeds(self, kind: str) -> tuple[int, ...]:
+        """The seeds a method of ``kind`` runs unless its model or entry says otherwise."""
+        base = self.cfg["svi" if kind == "svi" else "pathfinder"]["seed"]
+        return tuple(seeds.repeats(base, int(self.cfg["repeats"])))
+
+    def batch_rules(self) -> list[tuple[str, str, tuple[int, ...], list[str]]]:
+        """``(rule name, kind, seeds, fits)`` of every batch fit rule the study needs:
+        one per (kind, seed set); ``fits`` are the ``{model}/{dataset}/{method}`` it
+        makes. The rules for the usual seeds come first, named as before any repeats
+        (``fit_svi``, ``fit_pathfinder``)."""
+        rules: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+        for kind in ("svi", "pathfinder"):
+            rules[kind, self.default_seeds(kind)] = []
+        for b in self.batches.values():
+            rules.setdefault((b.kind, b.seeds), []).append(b.fit)
+        return [(batch_rule_name(k, s, self.default_seeds(k)), k, s, fits)
+                for (k, s), fits in rules.items()]
+
+    def batch(self, fit: str) -> Batch:
+        try:
+            return self.batches[fit]
+        except KeyError:
+            raise KeyError(f"no fit job results/fits/{fit} in this study") from None
 
     # --- lookups by the rules' wildcards ---
 

@@ -87,7 +87,7 @@ def svi_step(svi, state, step_key, data: dict):
     return state._replace(optim_state=optim_state, mutable_state=mutable_state), loss
 
 
-def chunk_runner(svi, chunk: int):
+def chunk_runner(svi, chunk: int, jit: bool = True):
     """``run(state, n_left, data) -> (state, losses (chunk,), finite (chunk,))``.
 
     Runs steps ``0 .. n_left - 1`` (``n_left <= chunk``) of ``svi.update`` (a loop
@@ -119,7 +119,7 @@ def chunk_runner(svi, chunk: int):
         state, losses, finite = jax.lax.fori_loop(0, n_left, body, init)
         return state._replace(rng_key=key), losses, finite
 
-    return jax.jit(run)
+    return jax.jit(run) if jit else run
 
 
 def _children(obj):
@@ -229,14 +229,29 @@ def compiled_init(svi, key, data: dict, init_params=None):
     it eagerly. Otherwise the start is the eager one up to rounding (checked in
     tests/unit/test_engine.py).
     """
+    return compiled_init_seeds(svi, [key], data, init_params)[0]
+
+
+def compiled_init_seeds(svi, keys: list, data: dict, init_params=None) -> list:
+    """``[svi.init(key, ...) for key in keys]`` as one compiled program (``compiled_init``
+    for one key; several are ``vmap``-ed over the keys). The guide is left set up as
+    by the first key: what a guide keeps of its set-up besides its params (prototype
+    trace, initial locations) serves only to build params that the states already
+    hold, so one set-up guide steps and draws for every seed. Where the vmapped
+    program is not possible, each key gets NumPyro's eager init of its own copy."""
+    import copy
+
     import jax
+    import jax.numpy as jnp
 
     from ._numpyro_compat import init_locs_in_model_order
 
     guide = svi.guide
     before = dict(getattr(guide, "__dict__", {}))
+    pristine = copy.copy(guide)  # for the eager fallback of keys after the first
     roots = (getattr(guide, "__dict__", {}), svi.__dict__)
     box = {}
+    many = len(keys) > 1
 
     def init(key):
         # data and init_params are closed over, not arguments: what the guide keeps
@@ -247,7 +262,11 @@ def compiled_init(svi, key, data: dict, init_params=None):
 
     try:
         with init_locs_in_model_order():
-            state, values = jax.jit(init)(key)
+            if many:
+                state, values = jax.jit(jax.vmap(init))(jnp.stack(keys))
+                values = [jax.tree.map(lambda x: x[0], v) for v in values]
+            else:
+                state, values = jax.jit(init)(keys[0])
         for slot, value in zip(box["slots"], values):
             _put(slot, value)
         left = [s for root in roots for s in tracer_slots(root)]
@@ -255,14 +274,22 @@ def compiled_init(svi, key, data: dict, init_params=None):
             raise TypeError(f"{len(left)} traced value(s) left in the guide")
         if not _latent_order_kept(guide):
             raise ValueError("the latent vector would be laid out in another order")
-        return state
+        if not many:
+            return [state]
+        return [jax.tree.map(lambda x, i=i: x[i], state) for i in range(len(keys))]
     except Exception as err:  # noqa: BLE001  (NumPyro's own init is the fallback)
         log.info("compiled init not possible (%s: %s); initialising eagerly",
                  type(err).__name__, (str(err).splitlines() or [""])[0])
         if hasattr(guide, "__dict__"):
             guide.__dict__.clear()
             guide.__dict__.update(before)
-        return svi.init(key, init_params=init_params, **data)
+        states = [svi.init(keys[0], init_params=init_params, **data)]
+        for key in keys[1:]:
+            # the same steps from a fresh copy of the guide: its own set-up for this key
+            other = copy.copy(svi)
+            other.guide = copy.copy(pristine)
+            states.append(other.init(key, init_params=init_params, **data))
+        return states
 
 
 # How the engine spreads a fit's chunks over calls of its compiled program. None of
@@ -282,88 +309,170 @@ CALL_TARGET_S = 0.05
 SPECULATE_BELOW_S = 0.25
 
 
-def run_svi(model, guide, data: dict, *, max_steps: int, lr: float, particles: int = 1,
-            chunk: int = 500, seed: int = 0, elbo: str = "trace", init_params=None,
-            convergence: dict | None = None, stop_at_convergence: bool = False) -> SVIFit:
-    """Fit ``guide`` to ``model`` with Adam for at most ``max_steps`` steps.
+class _Batch:
+    """A fit's states and its compiled step program, for one seed or several.
+
+    One seed runs ``chunk_runner``'s program on its state as it is; ``S`` seeds run the
+    same program ``vmap``-ed over a leading seed axis of the stacked states, each seed
+    its own number of steps (a seed with 0 steps keeps its state, key included).
+    ``call(state, n) -> (state, losses (S, L), finite (S, L))`` either way.
+    """
+
+    def __init__(self, svi, states: list, chunk: int, data: dict):
+        import jax
+        import jax.numpy as jnp
+
+        self.svi, self.size = svi, len(states)
+        run = chunk_runner(svi, chunk * GROUP_MAX, jit=False)
+        if self.size == 1:
+            self.state = states[0]
+            program = jax.jit(run)
+            n0 = 0
+        else:
+            self.state = jax.tree.map(lambda *xs: jnp.stack(xs), *states)
+            program = jax.jit(jax.vmap(run, in_axes=(0, 0, None)))
+            n0 = np.zeros(self.size, dtype=np.int32)
+        self.program = program.lower(self.state, n0, data).compile()
+        self.data = data
+
+    def call(self, state, n: np.ndarray):
+        if self.size == 1:
+            state, losses, finite = self.program(state, int(n[0]), self.data)
+            return state, losses[None], finite[None]
+        return self.program(state, np.asarray(n, dtype=np.int32), self.data)
+
+    def params(self, state, s: int) -> dict:
+        import jax
+
+        if self.size > 1:
+            state = jax.tree.map(lambda x: x[s], state)
+        return self.svi.get_params(state)
+
+
+def run_svi(model, guide, data: dict, *, seed: int = 0, init_params=None, **settings) -> SVIFit:
+    """Fit ``guide`` to ``model`` with Adam: ``run_svi_seeds`` for one seed."""
+    return run_svi_seeds(model, guide, data, seeds=[seed], init_params=init_params,
+                         **settings)[0]
+
+
+def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
+                  lr: float, particles: int = 1, chunk: int = 500, elbo: str = "trace",
+                  init_params=None, convergence: dict | None = None,
+                  stop_at_convergence: bool = False) -> list[SVIFit]:
+    """Fit ``guide`` from each of ``seeds`` with Adam for at most ``max_steps`` steps
+    each: one ``SVIFit`` per seed. The guide is left set up (``compiled_init_seeds``):
+    it draws for every seed at that seed's params.
 
     ``data`` is a dict of arrays passed to model and guide as keyword arguments.
     ``convergence`` holds the settings of ``engine.convergence.convergence_step``
-    (the config schema's defaults for those left out); with ``stop_at_convergence`` the fit ends at the end of
-    the chunk in which it converged.
+    (the config schema's defaults for those left out); with ``stop_at_convergence`` a
+    seed's fit ends at the end of the chunk in which it converged.
+
+    Several seeds run as one compiled program over a leading seed axis (``_Batch``):
+    each seed is initialised as it would be alone (its own key), then
+    every call steps the seeds still running; each stops on its own divergence or
+    convergence. A seed's losses and params are those of its fit alone up to float
+    rounding: the batched program may order a reduction differently
+    (tests/unit/test_engine.py measures it). ``seconds`` are each seed's: the batch's
+    compile, and the run until that seed stopped.
     """
     from .convergence import convergence_step, final_trend, floor, settings
 
-    conv = settings(convergence)
-    converged_at = None
     import jax
     from numpyro.infer import SVI
     from numpyro.optim import Adam
 
+    conv = settings(convergence)
+    size = len(seeds)
     t_start = time.perf_counter()
     svi = SVI(model, guide, Adam(lr), make_elbo(elbo, particles))
-    state = compiled_init(svi, jax.random.PRNGKey(seed), data, init_params)
+    states = compiled_init_seeds(svi, [jax.random.PRNGKey(seed) for seed in seeds], data,
+                                 init_params)
     chunk = max(1, min(int(chunk), int(max_steps)))
-    runner = chunk_runner(svi, chunk * GROUP_MAX).lower(state, chunk, data).compile()
-    jax.block_until_ready(runner(state, 0, data))  # a program's first call sets it up (~2 ms)
+    batch = _Batch(svi, states, chunk, data)
+    state = batch.state
+    jax.block_until_ready(batch.call(state, np.zeros(size, int)))  # a program's first call sets it up
     t_compiled = time.perf_counter()
     compile_s = t_compiled - t_start
 
-    losses, done, status, diverged_at = [], 0, "ok", None
+    losses = [[] for _ in seeds]
+    done = np.zeros(size, dtype=int)
+    running = np.ones(size, dtype=bool)
+    status, diverged_at = ["ok"] * size, [None] * size
+    converged_at, t_stop = [None] * size, [None] * size
+    tag = [f"seed {seed}: " if size > 1 else "" for seed in seeds]
     # The first call's speed is not known before it is read: the second goes out
     # ahead anyway (a fit that stops in its first chunk throws one chunk away).
-    per_call, pending, quick, stopped = 1, None, True, False
+    per_call, pending, quick = 1, None, True
     t_ready = time.perf_counter()
-    while done < max_steps and not stopped:
+    while running.any():
         start = state
         if pending is None:
-            n_call = min(per_call * chunk, max_steps - done)
-            pending = (n_call, runner(state, n_call, data))
+            n_call = np.where(running, np.minimum(per_call * chunk, max_steps - done), 0)
+            pending = (n_call, batch.call(state, n_call))
         n_call, (state, call_losses, finite) = pending
-        n_next = min(per_call * chunk, max_steps - done - n_call)
-        pending = (n_next, runner(state, n_next, data)) if n_next and quick else None
-        call_losses = np.asarray(jax.block_until_ready(call_losses))[:n_call]
+        n_next = np.where(running, np.minimum(per_call * chunk, max_steps - done - n_call), 0)
+        pending = (n_next, batch.call(state, n_next)) if n_next.any() and quick else None
+        call_losses = np.asarray(jax.block_until_ready(call_losses))
+        finite = np.asarray(finite)
         took, t_ready = time.perf_counter() - t_ready, time.perf_counter()
         quick = took < SPECULATE_BELOW_S
-        per_call = min(GROUP_MAX, max(1, int(CALL_TARGET_S * n_call / (took * chunk))))
-        finite = np.asarray(finite)[:n_call]
-        for lo in range(0, n_call, chunk):
-            piece, ok = call_losses[lo:lo + chunk], finite[lo:lo + chunk]
-            if not ok.all():
-                # Step `first` (its loss, or the params it made) is the first non-finite
-                # one: it is not applied. The trace ends with it; the state is the one
-                # before it, recomputed from the call's start.
-                first = lo + int(np.argmin(ok))
-                state = runner(start, first, data)[0] if first else start
-                losses.append(piece[:first - lo + 1])
-                done += first - lo + 1
-                status, diverged_at, stopped = "diverged", done, True
-                log.warning("non-finite loss or params at step %d: stopping (status diverged)", done)
-                break
-            losses.append(piece)
-            done += len(piece)
-            log.info("step %d/%d  mean loss of chunk %.4f  (%.1f s)", done, max_steps,
-                     float(np.mean(piece)), time.perf_counter() - t_compiled)
-            if converged_at is None:
-                # window ends tested at earlier chunks are not tested again
-                converged_at = convergence_step(np.concatenate(losses), **conv,
-                                                start=done - len(piece) + 1)
-                if converged_at is not None:
-                    log.info("converged at step %d", converged_at)
-                    if stop_at_convergence:
-                        if lo + len(piece) < n_call:  # the state at this chunk's end
-                            state = runner(start, lo + len(piece), data)[0]
-                        stopped = True
-                        break
-    params = jax.block_until_ready(svi.get_params(state))
-    t_end = time.perf_counter()
-    losses = np.concatenate(losses) if losses else np.zeros(0)
-    trend = final_trend(losses, **conv) if status == "ok" else None
-    return SVIFit(params=params, losses=losses,
-                  status=status, steps_run=done, diverged_at=diverged_at,
-                  converged_at=converged_at,
-                  trend_left=None if trend is None else not trend.flat,
-                  final_slope_per_100=None if trend is None else trend.slope_per_100,
-                  convergence_floor=floor(**conv),
-                  seconds={"compile": compile_s, "run": t_end - t_compiled,
-                           "total": t_end - t_start})
+        longest = int(n_call.max())
+        per_call = min(GROUP_MAX, max(1, int(CALL_TARGET_S * longest / (took * chunk))))
+        keep = n_call.copy()  # steps of this call each seed keeps
+        for s in np.flatnonzero(running):
+            for lo in range(0, int(n_call[s]), chunk):
+                hi = min(lo + chunk, int(n_call[s]))
+                piece, ok = call_losses[s, lo:hi], finite[s, lo:hi]
+                if not ok.all():
+                    # Step `first` (its loss, or the params it made) is the first
+                    # non-finite one: it is not applied. The trace ends with it; the
+                    # state is the one before it, recomputed from the call's start.
+                    first = lo + int(np.argmin(ok))
+                    losses[s].append(piece[:first - lo + 1])
+                    done[s] += first - lo + 1
+                    keep[s], status[s], diverged_at[s] = first, "diverged", int(done[s])
+                    running[s] = False
+                    log.warning("%snon-finite loss or params at step %d: stopping "
+                                "(status diverged)", tag[s], done[s])
+                    break
+                losses[s].append(piece)
+                done[s] += len(piece)
+                log.info("%sstep %d/%d  mean loss of chunk %.4f  (%.1f s)", tag[s], done[s],
+                         max_steps, float(np.mean(piece)), time.perf_counter() - t_compiled)
+                if converged_at[s] is None:
+                    # window ends tested at earlier chunks are not tested again
+                    converged_at[s] = convergence_step(np.concatenate(losses[s]), **conv,
+                                                       start=int(done[s]) - len(piece) + 1)
+                    if converged_at[s] is not None:
+                        log.info("%sconverged at step %d", tag[s], converged_at[s])
+                        if stop_at_convergence:
+                            keep[s], running[s] = hi, False
+                            break
+            if done[s] >= max_steps:
+                running[s] = False
+            if not running[s]:
+                t_stop[s] = time.perf_counter()
+        if (keep != n_call).any():
+            # a seed stopped inside the call: every seed's state from a rerun of the
+            # call's first `keep` steps (the same program, so the same numbers), and the
+            # call dispatched ahead is dropped
+            state, pending = batch.call(start, keep)[0], None
+        elif pending is not None and (pending[0] * ~running).any():
+            pending = None  # it steps a seed that has stopped since: dispatched again
+    jax.block_until_ready(state)
+    fits = []
+    for s in range(size):
+        params = jax.block_until_ready(batch.params(state, s))
+        trace = np.concatenate(losses[s]) if losses[s] else np.zeros(0)
+        trend = final_trend(trace, **conv) if status[s] == "ok" else None
+        run_s = (t_stop[s] or time.perf_counter()) - t_compiled
+        fits.append(SVIFit(
+            params=params, losses=trace, status=status[s], steps_run=int(done[s]),
+            diverged_at=diverged_at[s], converged_at=converged_at[s],
+            trend_left=None if trend is None else not trend.flat,
+            final_slope_per_100=None if trend is None else trend.slope_per_100,
+            convergence_floor=floor(**conv),
+            seconds={"compile": compile_s, "run": run_s, "total": compile_s + run_s},
+            extra={"batch_seeds": list(seeds)} if size > 1 else {}))
+    return fits
