@@ -19,7 +19,9 @@ import yaml
 pytestmark = pytest.mark.workflow
 
 ROOT = Path(__file__).resolve().parents[2]
-GPU_RULES = {"fit_svi", "fit_nuts"}
+GPU_RULES = {"fit_svi", "fit_nuts", "warm_start"}
+# the batch fit rules, defined in a loop (one per seed set), by the names of the usual seeds
+BATCH_RULES = ("fit_svi", "fit_pathfinder")
 PROFILES = ROOT / "workflow/profiles"
 
 
@@ -120,6 +122,10 @@ def rule_blocks() -> dict:
                 blocks[m.group(1)] = (None, body)
             else:
                 blocks[m.group(3)] = (m.group(2), body)
+        loop = re.search(r"^for .*:\n\n    rule:\n((?:(?:        .*|    \S.*)?\n)+)", text, re.M)
+        if loop:  # the batch rules, one rule per seed set (workflow/rules/fit.smk)
+            body = re.sub(r"^    ", "", loop.group(1), flags=re.M)
+            blocks.update({name: (None, body) for name in BATCH_RULES})
     return blocks
 
 
@@ -193,8 +199,8 @@ def test_jobs_are_prioritised_by_their_budget(work):
     assert readers and max(readers.values()) == 0, readers
     # tiny.yaml: coin's beta runs 1500 steps x 4 particles (6), auto_normal 300 x 1 (1);
     # NUTS (150 x 2 + 400) x 8 gradients (6); a NUTS reference outranks an exact one.
-    beta = prio[("fit_svi", "model=coin, dataset=small, method=beta, tag=seed1")]
-    normal = prio[("fit_svi", "model=coin, dataset=small, method=auto_normal, tag=seed1")]
+    beta = prio[("fit_svi", "fit=coin/small/beta")]
+    normal = prio[("fit_svi", "fit=coin/small/auto_normal")]
     assert (beta, normal) == (6, 1)
     assert prio[("fit_nuts", "model=coin, dataset=small, method=nuts, tag=seed2")] == 6
     assert (prio[("reference", "model=hier, dataset=small")]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import fit_dir
+from conftest import fit_dir, study_of
 from svibench.config import validate
 
 pytestmark = pytest.mark.workflow
@@ -54,7 +54,9 @@ def test_every_fit_has_draws_with_the_latent_columns_and_fit_json(tiny_study):
                 assert set(fit["seconds"]) >= {"compile", "run", "total"}
                 assert fit["seeds"]["fit"] == (cfg["nuts"] if method == "nuts" else cfg["svi"])["seed"]
                 assert fit["versions"]["numpyro"] == "0.22.0"
-                assert (tiny_study / f"results/logs/fit/{model}/{dataset}/{method}/{d.name}.log").stat().st_size > 0
+                runs = study_of(tiny_study)
+                log = runs.fit_log(runs.run(model, dataset, method, d.name))
+                assert (tiny_study / log).stat().st_size > 0
                 if method == "nuts":
                     assert len(draws) >= cfg["nuts"]["draws"]
                 else:

@@ -241,3 +241,33 @@ def batch_runs(w):
 
 def batch_priority(w):
     return batch_of(w).priority
+
+
+def batch_evaluate_inputs(w):
+    """Each seed's draws, fit.json and mocks (lists, in seed order), the dataset and
+    its reference."""
+    b = batch_of(w)
+    d = STUDY.dataset(b.first.model, b.first.dataset)
+    out = {"csv": d.csv, "meta": d.meta}
+    for key, f in (
+        ("draws", "draws.parquet"),
+        ("fit", "fit.json"),
+        ("mocks", "mocks.parquet"),
+    ):
+        out[key] = [f"{r.dir}/{f}" for r in b.runs]
+    for key, f in (
+        ("ref_draws", "draws.parquet"),
+        ("ref_json", "reference.json"),
+        ("ref_mocks", "mocks.parquet"),
+    ):
+        out[key] = f"{d.reference_dir}/{f}"
+    return out
+
+
+def batch_metrics_settings(w):
+    b = batch_of(w)
+    return STUDY.metrics_settings(STUDY.dataset(b.first.model, b.first.dataset))
+
+
+def batch_labels(w):
+    return [r.label for r in batch_of(w).runs]

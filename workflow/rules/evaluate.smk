@@ -28,8 +28,35 @@ rule reference:
         "../scripts/reference.py"
 
 
-# metrics.json of one run: its draws and posterior predictive mocks against the
-# reference of the dataset it was fitted on.
+# metrics.json of each run: its draws and posterior predictive mocks against the
+# reference of the dataset it was fitted on. A batch fit's seeds are scored in one job
+# (one rule per seed set, as the fits); NUTS and warm starts one run per job.
+for rule_name, kind, seeds, fits in STUDY.batch_rules():
+
+    rule:
+        name:
+            rule_name.replace("fit_", "evaluate_", 1)
+        input:
+            unpack(batch_evaluate_inputs),
+            code=[str(CODE / f"{m}.py") for m in ("metrics", "evaluate", "predictive")],
+        output:
+            metrics=[f"results/fits/{{fit}}/seed{seed}/metrics.json" for seed in seeds],
+        log:
+            "results/logs/evaluate/{fit}/seeds.log",
+        wildcard_constraints:
+            fit=one_of(fits),
+        conda:
+            JAX_CPU_ENV
+        threads: RESOURCES["evaluate"]["threads"]
+        resources:
+            **sized("evaluate"),
+        params:
+            settings=batch_metrics_settings,
+            labels=batch_labels,
+        script:
+            "../scripts/evaluate.py"
+
+
 rule evaluate:
     input:
         unpack(dataset_files),
@@ -44,6 +71,8 @@ rule evaluate:
         metrics=f"{RUN_DIR}/metrics.json",
     log:
         "results/logs/evaluate/{model}/{dataset}/{method}/{tag}.log",
+    wildcard_constraints:
+        method=one_of(methods_of_kind("nuts")),
     conda:
         JAX_CPU_ENV
     threads: RESOURCES["evaluate"]["threads"]
@@ -54,6 +83,12 @@ rule evaluate:
         label=run_label,
     script:
         "../scripts/evaluate.py"
+
+
+use rule evaluate as evaluate_warm with:
+    wildcard_constraints:
+        method=one_of(methods_of_kind("svi")),
+        tag=S.WARM_TAG_PATTERN,
 
 
 # Seconds and mean_err against D, and where SVI overtakes NUTS.

@@ -1,4 +1,5 @@
-"""Rule evaluate: score one fit against its reference (metrics.json); no JAX needed."""
+"""Rules evaluate*: score fits against their reference (metrics.json); no JAX needed.
+A batch's seeds (lists of inputs and outputs) are scored one after another."""
 import sys
 from pathlib import Path
 
@@ -10,7 +11,12 @@ start_job(sm.log[0])
 from svibench.evaluate import evaluate_fit  # noqa: E402
 
 i = sm.input
-evaluate_fit({"draws": i.draws, "fit": i.fit, "mocks": i.mocks},
-             {"draws": i.ref_draws, "json": i.ref_json, "mocks": i.ref_mocks},
-             i.csv, i.meta, dict(sm.params.settings),
-             {"metrics": sm.output.metrics}, dataset=sm.params.label)
+reference = {"draws": i.ref_draws, "json": i.ref_json, "mocks": i.ref_mocks}
+if "labels" in sm.params.keys():
+    for draws, fit, mocks, metrics, label in zip(i.draws, i.fit, i.mocks, sm.output.metrics,
+                                                 sm.params.labels):
+        evaluate_fit({"draws": draws, "fit": fit, "mocks": mocks}, reference, i.csv, i.meta,
+                     dict(sm.params.settings), {"metrics": metrics}, dataset=label)
+else:
+    evaluate_fit({"draws": i.draws, "fit": i.fit, "mocks": i.mocks}, reference, i.csv, i.meta,
+                 dict(sm.params.settings), {"metrics": sm.output.metrics}, dataset=sm.params.label)

@@ -13,6 +13,10 @@ never gets there has none (infinite):
   ``min_ess`` = 100 the Monte Carlo error of every mean is <= 0.1 sd, half the
   ``mean_err`` threshold.
 
+A point (method, D) with several seeds (SVI: the study's ``repeats``) takes the
+median of its seeds' times to accuracy, a seed that never got there counting as
+infinite: a point is reached only when most of its seeds reach it.
+
 SVI *overtakes* NUTS at the smallest D from which on, at every D studied, a guide's
 time to accuracy is below NUTS's.
 """
@@ -20,6 +24,7 @@ time to accuracy is below NUTS's.
 from __future__ import annotations
 
 import math
+import statistics
 
 from . import io
 from .metrics import THRESHOLDS
@@ -49,6 +54,7 @@ def row(fit: dict, metrics: dict, groups: int, dim: int) -> dict:
            else svi_time_to_accuracy(fit, metrics))
     sr = (metrics.get("sd_ratio") or {}).get("value") or [None, None]
     return {"model": fit["model"], "method": fit["method"], "kind": fit["kind"], "J": groups, "D": dim,
+            "seed": (fit.get("seeds") or {}).get("fit"),
             "status": metrics["status"], "seconds": (fit.get("seconds") or {}).get("total"),
             "steps": fit.get("steps_run"), "mean_err": (metrics.get("mean_err") or {}).get("value"),
             "mean_err_floor": (metrics.get("mean_err") or {}).get("floor"),
@@ -57,16 +63,27 @@ def row(fit: dict, metrics: dict, groups: int, dim: int) -> dict:
             "reference_meets_standard": metrics["reference"]["meets_standard"]}
 
 
+def point_times(rows: list[dict], method: str) -> dict:
+    """``{D: time to accuracy}`` of one method: the median over its seeds at each D
+    (``inf`` for a seed that never got there)."""
+    by_dim: dict[int, list[float]] = {}
+    for r in rows:
+        if r["method"] == method:
+            t = r["time_to_accuracy"]
+            by_dim.setdefault(r["D"], []).append(math.inf if t is None else t)
+    return {d: statistics.median(ts) for d, ts in by_dim.items()}
+
+
 def crossover(rows: list[dict]) -> dict:
-    """Per SVI method: the smallest D from which on it beats NUTS's time to accuracy."""
+    """Per SVI method: the smallest D from which on it beats NUTS's time to accuracy
+    (each point the median over its seeds, ``point_times``)."""
     inf = math.inf
-    nuts = {r["D"]: (r["time_to_accuracy"] if r["time_to_accuracy"] is not None else inf)
-            for r in rows if r["kind"] == "nuts"}
+    nuts_method = next((r["method"] for r in rows if r["kind"] == "nuts"), None)
+    nuts = point_times(rows, nuts_method) if nuts_method else {}
     dims = sorted(nuts)
     out = {}
     for method in dict.fromkeys(r["method"] for r in rows if r["kind"] == "svi"):
-        t = {r["D"]: (r["time_to_accuracy"] if r["time_to_accuracy"] is not None else inf)
-             for r in rows if r["method"] == method}
+        t = point_times(rows, method)
         wins = [d for d in dims if d in t and t[d] < inf and t[d] < nuts[d]]
         first = None
         for d in dims:  # smallest D with a win at it and at every larger D
@@ -96,7 +113,7 @@ def summarise(entries: list[dict], out_json, thresholds: dict | None = None) -> 
                          "(run with --configfile config/scaling.yaml)")
     rows = [row(io.read_json(e["fit"]), io.read_json(e["metrics"]), int(e["groups"]), int(e["dim"]))
             for e in entries]
-    rows.sort(key=lambda r: (r["D"], r["kind"] != "nuts", r["method"]))
+    rows.sort(key=lambda r: (r["D"], r["kind"] != "nuts", r["method"], r["seed"] or 0))
     cross = crossover(rows)
     summary = {"model": rows[0]["model"], "rows": rows, "crossover": cross, "verdict": verdict(cross),
                "thresholds": {**THRESHOLDS, **(thresholds or {})}, "min_ess": MIN_ESS}

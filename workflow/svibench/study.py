@@ -203,8 +203,8 @@ class Study:
             self.datasets[model, name] = Dataset(model, name, settings, role="scaling",
                                                  predictive=False)
             for method in cfg["scaling"]["methods"]:
-                options = scaling_fit_options(cfg, method)
-                self.runs.append(Run(model, name, method, options["seed"], "scaling", options))
+                self._add_cold_runs(model, name, method, scaling_fit_options(cfg, method),
+                                    int(cfg["repeats"]), role="scaling")
         self._by_path = {(r.model, r.dataset, r.method, r.tag): r for r in self.runs}
         self.batches: dict[str, Batch] = {}
         grouped: dict[str, list[Run]] = {}
@@ -214,11 +214,12 @@ class Study:
         for fit, runs in grouped.items():
             self.batches[fit] = Batch(tuple(sorted(runs, key=lambda r: r.seed)))
 
-    def _add_cold_runs(self, model, dataset, method, options, count):
+    def _add_cold_runs(self, model, dataset, method, options, count, role=None):
         # NUTS runs its chains in one job: one seed; SVI and Pathfinder `count` seeds.
         n = 1 if get_method(method).kind == "nuts" else count
         for i, seed in enumerate(seeds.repeats(options["seed"], n)):
-            self.runs.append(Run(model, dataset, method, seed, "primary" if i == 0 else "repeat",
+            self.runs.append(Run(model, dataset, method, seed,
+                                 role or ("primary" if i == 0 else "repeat"),
                                  {**options, "seed": seed}))
 
     # --- fit jobs ---
@@ -240,6 +241,13 @@ class Study:
             rules.setdefault((b.kind, b.seeds), []).append(b.fit)
         return [(batch_rule_name(k, s, self.default_seeds(k)), k, s, fits)
                 for (k, s), fits in rules.items()]
+
+    def fit_log(self, run: Run) -> str:
+        """The log of the job that fits ``run``: its batch's, or its own."""
+        batch = self.batches.get(f"{run.model}/{run.dataset}/{run.method}")
+        if batch is not None and run in batch.runs:
+            return f"results/logs/fit/{batch.fit}/seeds.log"
+        return f"results/logs/fit/{run.model}/{run.dataset}/{run.method}/{run.tag}.log"
 
     def batch(self, fit: str) -> Batch:
         try:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import io
+from ..scaling import point_times
 from ..models import get_model
 from . import palette
 from .plots import _save, plt
@@ -100,18 +101,26 @@ def predictive_bands(runs, data: pd.DataFrame, path, *, title: str, dpi: int = 9
 
 
 def scaling_figure(summary: dict, path, *, dpi: int = 90):
-    """Seconds, mean_err and time-to-accuracy against the dimension D, per method."""
+    """Seconds, mean_err and time-to-accuracy against the dimension D, per method: a
+    point per seed, the line through each D's median."""
     rows = pd.DataFrame(summary["rows"])
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
     thr = summary["thresholds"]["mean_err"]
     for i, (method, df) in enumerate(rows.groupby("method", sort=False)):
         df = df.sort_values("D")
         color = palette.method_colour(i)
-        style = dict(color=color, marker="o", ms=4, lw=1.2, label=method)
-        axes[0].plot(df["D"], df["seconds"], **style)
-        axes[1].plot(df["D"], df["mean_err"], **style)
+        style = dict(color=color, lw=1.2, label=method)
+        dots = dict(color=color, s=12)
+        mid = df.groupby("D")[["seconds", "mean_err"]].median()
+        axes[0].plot(mid.index, mid["seconds"], **style)
+        axes[0].scatter(df["D"], df["seconds"], **dots)
+        axes[1].plot(mid.index, mid["mean_err"], **style)
+        axes[1].scatter(df["D"], df["mean_err"], **dots)
         tta = df["time_to_accuracy"].astype(float)
-        axes[2].plot(df["D"], tta, **style)
+        points = point_times(summary["rows"], method)
+        dims_reached = [d for d in sorted(points) if np.isfinite(points[d])]
+        axes[2].plot(dims_reached, [points[d] for d in dims_reached], **style)
+        axes[2].scatter(df["D"], tta, **dots)
         never = df[tta.isna() & df["seconds"].notna()]
         axes[2].scatter(never["D"], never["seconds"], marker="x", color=color, s=30)
     axes[1].axhline(thr, color=palette.HIGHLIGHT, ls="--", lw=1)
