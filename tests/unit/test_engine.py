@@ -282,3 +282,40 @@ def test_a_chunk_takes_numpyros_svi_update_steps(method):
     np.testing.assert_allclose(losses[:7], their_losses[:7], rtol=1e-6)
     for a, b in zip(jax.tree.leaves(ours.optim_state), jax.tree.leaves(theirs.optim_state)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("model_name,method", [("linreg", "auto_diagonal"),
+                                               ("corrgauss", "auto_iaf")])
+def test_seeds_fitted_as_one_batch_are_each_seed_fitted_alone(model_name, method):
+    """run_svi_seeds: each seed of a vmapped batch stops where it stops alone (its own
+    convergence) with its losses and params equal up to float rounding (the batched
+    program may order a reduction differently); the seeds differ from each other."""
+    from svibench.engine.svi import run_svi_seeds
+
+    model, arrays = problem(model_name)
+    m = get_method(method)
+    opts = dict(max_steps=1500, lr=0.01, chunk=100, stop_at_convergence=True, elbo=m.elbo)
+    alone = [run_svi(model, m.build(model, **m.defaults), arrays, seed=s, **opts)
+             for s in (1, 2, 3)]
+    batch = run_svi_seeds(model, m.build(model, **m.defaults), arrays, seeds=[1, 2, 3], **opts)
+    for a, b in zip(alone, batch):
+        assert (b.status, b.steps_run, b.converged_at) == (a.status, a.steps_run, a.converged_at)
+        np.testing.assert_allclose(b.losses, a.losses, rtol=1e-4, atol=1e-3)
+        for x, y in zip(flatten_params(a.params).values(), flatten_params(b.params).values()):
+            np.testing.assert_allclose(y, x, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(batch[0].losses[:50], batch[1].losses[:50])
+
+
+def test_a_diverging_seed_stops_alone_and_the_others_run_on():
+    from svibench.engine.svi import run_svi_seeds
+
+    model, arrays = problem("hier", groups=3)
+    m = get_method("auto_normal")
+    opts = dict(max_steps=2000, lr=2.0, chunk=10)  # seed 0 diverges after ~1650 steps
+    alone = [run_svi(model, m.build(model), arrays, seed=s, **opts) for s in (0, 1)]
+    batch = run_svi_seeds(model, m.build(model), arrays, seeds=[0, 1], **opts)
+    assert alone[0].status == "diverged" and alone[0].steps_run % 10  # inside a chunk
+    for a, b in zip(alone, batch):
+        assert (b.status, b.steps_run, b.diverged_at) == (a.status, a.steps_run, a.diverged_at)
+        np.testing.assert_allclose(b.losses[np.isfinite(b.losses)],
+                                   a.losses[np.isfinite(a.losses)], rtol=1e-4, atol=1e-3)

@@ -79,7 +79,7 @@ def test_report_order_primary_then_seeds_then_warm():
     s = study()
     ev = {(e["model"], e["dataset"]): e for e in s.report_evaluation()}
     assert [f["label"] for f in ev["hier", "other"]["fits"]] == [
-        "nuts", "auto_normal", "auto_normal (warm from small)"]
+        "nuts", "auto_normal", "auto_normal", "auto_normal (warm from small)"]
     assert [f["fit_dir"].rsplit("/", 2)[1:] for f in ev["coin", "small"]["fits"]] == [
         ["nuts", "seed2"], ["auto_normal", "seed1"], ["beta", "seed1"],
         ["auto_normal", "seed2"], ["beta", "seed2"]]
@@ -95,3 +95,32 @@ def test_scaling_entries_carry_groups_and_dimension():
 def test_unknown_run_names_its_path():
     with pytest.raises(KeyError, match="results/fits/coin/small/auto_normal/seed9"):
         study().run("coin", "small", "auto_normal", "seed9")
+
+
+def test_a_methods_seeds_on_a_dataset_are_one_fit_job():
+    s = study()  # tiny.yaml: repeats 2, so seeds 1 and 2 of every SVI guide
+    b = s.batch("coin/small/beta")
+    assert b.seeds == (1, 2) and [r.role for r in b.runs] == ["primary", "repeat"]
+    assert b.first.options["max_steps"] == 1500  # the method's own options, seed aside
+    assert {r.options["seed"] for r in b.runs} == {1, 2}
+    # NUTS and warm starts are one run per job; scaling points are batches
+    assert "coin/small/nuts" not in s.batches
+    assert all(r.role != "warm" for b in s.batches.values() for r in b.runs)
+    assert s.batch("hier/J3/auto_normal").seeds == (1, 2)
+    rules = {name: (kind, seeds, fits) for name, kind, seeds, fits in s.batch_rules()}
+    assert set(rules) == {"fit_svi", "fit_pathfinder"}  # every batch has the usual seeds
+    assert "coin/small/beta" in rules["fit_svi"][2] and rules["fit_pathfinder"][2] == []
+    assert s.fit_log(b.runs[1]) == "results/logs/fit/coin/small/beta/seeds.log"
+    warm = s.warm_runs("hier", "other")[0]
+    assert s.fit_log(warm) == "results/logs/fit/hier/other/auto_normal/from-small.log"
+
+
+def test_a_seed_set_of_its_own_gets_a_rule_of_its_own():
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "tests/workflow/tiny.yaml").read_text())
+    cfg["models"]["coin"]["repeats"] = 3
+    s = Study(validate(cfg))
+    rules = {name: fits for name, _, _, fits in s.batch_rules()}
+    assert "coin/small/beta" in rules["fit_svi_seeds1to3"]
+    assert "coin/small/beta" not in rules["fit_svi"] and "hier/small/auto_normal" in rules["fit_svi"]
