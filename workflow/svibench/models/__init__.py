@@ -50,6 +50,11 @@ def get_model(name: str) -> Model:
     if name in _registered:
         return _registered[name]
     if name not in MODEL_NAMES:
+        from ..usermodel import from_environment  # a job's model of your own
+
+        found = from_environment(name)
+        if found is not None:
+            return found
         raise KeyError(f"unknown model {name!r} (known: {', '.join(model_names())})")
     package = "svibench.models.posteriordb" if name in POSTERIORDB else "svibench.models"
     return import_module(f"{package}.{name}").MODEL
