@@ -164,7 +164,8 @@ def given_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
     """Draws the user gave for a dataset of their own model (``reference_draws``), as
     the reference: kind ``given``. Our diagnostics of them are recorded; they meet the
     standard when every latent given has bulk and tail ESS >= ``target_ess`` and, with
-    several chains (a ``chain`` column), split R-hat < ``max_rhat``."""
+    several chains (a ``chain`` column), split R-hat < ``max_rhat`` (any number of
+    chains: draws without a ``chain`` column are one)."""
     from .metrics import mcmc_diagnostics
     from .usermodel import read_draws
 
@@ -172,8 +173,10 @@ def given_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
     draws, chains = read_draws(path, sites)
     diag = mcmc_diagnostics(draws, chains)
     diag["divergences"] = 0  # not known: not counted
+    # the number of chains is the giver's choice (independent draws are one "chain"),
+    # and R-hat needs two
     problems = [p for p in check_standard(diag, chains, settings)
-                if chains > 1 or not (p.startswith(f"{chains} chains") or "R-hat" in p)]
+                if not p.startswith(f"{chains} chains") and (chains > 1 or "R-hat" not in p)]
     used = {k: settings[k] for k in ("target_ess", "max_rhat")}
     used.update(source=path, sha256=problem.meta.get("reference_sha256"))
     info = {"kind": "given", "chains": chains, "draws_per_chain": len(draws) // chains,

@@ -208,7 +208,7 @@ def read_data(path) -> dict:
                                  f"not a {type(values).__name__}")
     else:
         try:
-            frame = pd.read_csv(p, skipinitialspace=True)
+            frame = pd.read_csv(p, skipinitialspace=True, float_precision="round_trip")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
             raise UserModelError(f"{path}: not a readable CSV ({_one_line(err)})") from None
         if frame.empty:
@@ -341,8 +341,8 @@ def read_draws(path, sites: dict) -> tuple[pd.DataFrame, int]:
 
     p = _existing_file(path, "reference draws", DRAWS_SUFFIXES)
     try:
-        if p.suffix.lower() == ".csv":
-            frame = pd.read_csv(p, skipinitialspace=True)
+        if p.suffix.lower() == ".csv":  # round_trip: the numbers as written, to the last bit
+            frame = pd.read_csv(p, skipinitialspace=True, float_precision="round_trip")
         else:
             frame = pd.read_parquet(p)
     except Exception as err:  # noqa: BLE001  (a file pandas cannot read: one line)
