@@ -151,14 +151,19 @@ def user_csv(w):
     file; a simulated one takes none."""
     settings = dataset_of(w).settings
     if "data" in settings:
-        return {"user_data": settings["data"], "module": CFG["models"][w.model]["module"]}
+        return {
+            "user_data": settings["data"],
+            "module": CFG["models"][w.model]["module"],
+        }
     return {"user_csv": settings["csv"]} if "csv" in settings else {}
 
 
 def given_reference(w):
     """The reference rule's input: the reference draws given for a dataset, if any."""
     settings = dataset_of(w).settings
-    return {"given": settings["reference_draws"]} if "reference_draws" in settings else {}
+    return (
+        {"given": settings["reference_draws"]} if "reference_draws" in settings else {}
+    )
 
 
 def dataset_settings(w):
