@@ -2,8 +2,10 @@
 (the protocol: ``svibench.models.base``) and its instance ``MODEL``.
 
 ``get_model(name)`` returns the instance; ``register(model)`` adds another one (a
-test's toy model, a user's own). Only this package names models: everything else
-reads a model's capabilities.
+test's toy model, a user's own). A model of your own named in a config (``module:``,
+``svibench.usermodel``) is registered when the config is validated and, in a job's
+process, imported by ``get_model`` from the path the workflow puts in the environment.
+Only this package names models: everything else reads a model's capabilities.
 """
 
 from __future__ import annotations
