@@ -87,7 +87,8 @@ def _one_line(text) -> str:
 def _failure(err: BaseException, path: Path) -> str:
     """``Type: message`` of an exception, with the line of ``path`` it was raised from."""
     line = None
-    if isinstance(err, SyntaxError) and err.filename and Path(err.filename) == path:
+    if isinstance(err, SyntaxError) and err.filename and \
+            Path(err.filename).resolve() == path.resolve():
         line = err.lineno
     else:
         for frame in traceback.extract_tb(err.__traceback__):
