@@ -220,3 +220,28 @@ def test_given_reference_is_the_reference(own, tmp_path):
     ref = io.read_parquet(out["draws"])
     np.testing.assert_array_equal(ref["theta[0]"].to_numpy()[:300],
                                   draws["theta[0]"].to_numpy()[300:])  # chain 0 first
+
+
+def test_the_example_study_is_valid(monkeypatch):
+    """config/own_model.yaml and examples/own_model/: the model, its data and its draws."""
+    from pathlib import Path
+
+    import yaml
+
+    from svibench.usermodel import read_draws, read_data, split_values, latents
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)  # its paths are relative to the repository root
+    try:
+        cfg = validate(yaml.safe_load((root / "config/own_model.yaml").read_text()))
+        entry = cfg["models"]["logistic"]
+        assert set(entry["datasets"]) == {"example", "given"}
+        model = get_model("logistic")
+        arrays, static = split_values(read_data(entry["datasets"]["given"]["data"]))
+        sites = latents(model, arrays, static)
+        assert sites == {"alpha": (), "tau": (), "z": (2,), "beta": (2,), "odds_ratio": (2,)}
+        draws, chains = read_draws(entry["datasets"]["given"]["reference_draws"], sites)
+        assert chains == 4 and list(draws.columns) == ["alpha", "tau", "z[0]", "z[1]",
+                                                       "beta[0]", "beta[1]"]
+    finally:
+        unregister("logistic")
