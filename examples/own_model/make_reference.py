@@ -1,7 +1,6 @@
 """How reference.csv was made (not part of the workflow): 4 long NUTS chains (10000 draws
-each) on the example, thinned by 5, written with a `chain` column: the latents and the
-reported `beta` (`odds_ratio` is left out: a site given with none of its columns is not
-scored). Run from the repository root:
+each) on the example, thinned by 5, written with a `chain` column, the latents and the
+reported `beta`. Run from the repository root:
 python examples/own_model/make_reference.py"""
 import importlib.util
 import json

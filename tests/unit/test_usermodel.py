@@ -239,7 +239,7 @@ def test_the_example_study_is_valid(monkeypatch):
         model = get_model("logistic")
         arrays, static = split_values(read_data(entry["datasets"]["given"]["data"]))
         sites = latents(model, arrays, static)
-        assert sites == {"alpha": (), "tau": (), "z": (2,), "beta": (2,), "odds_ratio": (2,)}
+        assert sites == {"alpha": (), "tau": (), "z": (2,), "beta": (2,)}
         draws, chains = read_draws(entry["datasets"]["given"]["reference_draws"], sites)
         assert chains == 4 and list(draws.columns) == ["alpha", "tau", "z[0]", "z[1]",
                                                        "beta[0]", "beta[1]"]

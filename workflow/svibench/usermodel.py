@@ -390,6 +390,16 @@ def read_draws(path, sites: dict) -> tuple[pd.DataFrame, int]:
     return draws, chains
 
 
+def _shown(path) -> str:
+    """``path`` relative to the working directory where it lies inside it (a job gets
+    the absolute path), else as it is."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -406,7 +416,7 @@ def import_dataset(model: str, dataset: str, settings: dict, csv_path, json_path
 
     mod = get_model(model)
     values = read_data(settings["data"])
-    meta = {"model": model, "dataset": dataset, "source": "user", "module": mod.path,
+    meta = {"model": model, "dataset": dataset, "source": "user", "module": _shown(mod.path),
             "module_sha256": sha256(mod.path), "data": settings["data"],
             "sha256": sha256(settings["data"]), "seed": None,
             "reference_draws": settings.get("reference_draws"),
