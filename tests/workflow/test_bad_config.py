@@ -88,6 +88,26 @@ models:
     ("zero-chains", BASE.replace("svi: {max_steps: 10}", "nuts: {chains: 0}"), {}, "nuts.chains"),
     ("bad-gpu-fallback", "gpu_fallback: maybe\n" + BASE, {}, "gpu_fallback"),
     ("zero-threads", "resources: {fit_svi: {threads: 0}}\n" + BASE, {}, "resources.fit_svi.threads"),
+    ("own-model-import-error", """
+models:
+  mine:
+    module: mine/model.py
+    datasets: {a: {data: mine/data.json}}
+    methods: [auto_normal]
+""", {"mine/model.py": "import numpyro\nundefined_name\n", "mine/data.json": "{}"},
+     "models.mine.module: mine/model.py: import failed: NameError (line 2)"),
+    ("own-model-reference-column-not-a-latent", """
+models:
+  mine:
+    module: mine/model.py
+    datasets: {a: {data: mine/data.json, reference_draws: mine/draws.csv}}
+    methods: [auto_normal]
+""", {"mine/model.py": "import numpyro, numpyro.distributions as dist\n\n"
+                       "def model(y):\n    mu = numpyro.sample('mu', dist.Normal(0, 1))\n"
+                       "    numpyro.sample('y', dist.Normal(mu, 1), obs=y)\n",
+      "mine/data.json": '{"y": [0.5, 1.5]}',
+      "mine/draws.csv": "mu,sigma\n" + "0.1,1.0\n" * 100},
+     "models.mine.datasets.a.reference_draws: mine/draws.csv: column 'sigma' is not a latent"),
     ("csv-missing-file", """
 models:
   linreg: {datasets: {mine: {csv: data/user/mine.csv}}, methods: [auto_normal]}

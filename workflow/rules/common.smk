@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from svibench import study as S
 from svibench.config import ConfigError, resources, validate
 from svibench.methods import METHODS, get_method
+from svibench.usermodel import ENV as USER_MODELS_ENV, environment as user_models_env
 
 try:
     CFG = validate(config)
@@ -25,6 +26,9 @@ STUDY = S.Study(CFG)
 # (Set here, read by the jobs: local ones inherit it, SLURM ones get it through
 # sbatch --export=ALL.)
 os.environ.update(PYTHONHASHSEED="0")
+# Models of your own (`module:`): jobs run in processes of their own and import the
+# files named here (svibench.models.get_model).
+os.environ[USER_MODELS_ENV] = user_models_env(CFG)
 
 RUN_DIR = S.RUN_DIR
 DATA = S.DATA
@@ -144,9 +148,23 @@ def fit_priority(w):
 
 def user_csv(w):
     """The simulate rule's input: a dataset from your own CSV takes that file (so a change
-    to it reruns the import); a simulated one takes none."""
+    to it reruns the import), a dataset of your own model its data file and the model's
+    file; a simulated one takes none."""
     settings = dataset_of(w).settings
+    if "data" in settings:
+        return {
+            "user_data": settings["data"],
+            "module": CFG["models"][w.model]["module"],
+        }
     return {"user_csv": settings["csv"]} if "csv" in settings else {}
+
+
+def given_reference(w):
+    """The reference rule's input: the reference draws given for a dataset, if any."""
+    settings = dataset_of(w).settings
+    return (
+        {"given": settings["reference_draws"]} if "reference_draws" in settings else {}
+    )
 
 
 def dataset_settings(w):

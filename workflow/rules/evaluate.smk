@@ -1,10 +1,11 @@
 # The reference posterior of each dataset, and the scoring of every run against it.
 
 
-# One reference posterior per (model, dataset): exact, grid or long-run NUTS.
+# One reference posterior per (model, dataset): exact, grid, long-run NUTS, or draws given.
 rule reference:
     input:
         unpack(dataset_files),
+        unpack(given_reference),
         code=str(CODE / "reference.py"),
     output:
         draws=f"{REFERENCE_DIR}/draws.parquet",

@@ -117,8 +117,11 @@ def validate(config: dict) -> dict:
     if not cfg["models"] and not cfg["scaling"]["enabled"]:
         raise ConfigError("models: the study has no models (and the scaling study is off)")
     for name, entry in cfg["models"].items():
-        if name not in model_names():
-            raise ConfigError(f"models.{name}: unknown model (known: {', '.join(model_names())})")
+        if "module" in entry:  # a model of your own: imported and registered now
+            _user_model(name, entry)
+        elif name not in model_names():
+            raise ConfigError(f"models.{name}: unknown model (known: {', '.join(model_names())}; "
+                              "or `module: path.py` for a model of your own)")
         entry["datasets"] = {ds: _dataset(name, ds, s) for ds, s in entry["datasets"].items()}
         entry["methods"] = _methods(name, entry["methods"])
         _warm_start(name, entry)
@@ -178,6 +181,10 @@ def _dataset(model: str, name: str, settings: dict) -> dict:
     if not isinstance(name, str) or not _valid_name(name):
         raise ConfigError(f"{where}: dataset names may hold letters, digits, '_' and '-' only")
     mod = get_model(model)
+    from .usermodel import UserModel
+
+    if isinstance(mod, UserModel) or "data" in settings or "reference_draws" in settings:
+        return _own_model_dataset(mod, settings, where)
     if "csv" in settings:
         return _user_dataset(model, settings, where)
     if "seed" not in settings:
@@ -207,6 +214,43 @@ def _dataset(model: str, name: str, settings: dict) -> dict:
         raise ConfigError(f"{where}.{problem[0]}: {problem[1]}")
     if problem:
         raise ConfigError(f"{where}: {problem}")
+    return out
+
+
+def _user_model(name: str, entry: dict):
+    """``module: path``: the file is imported and its model registered as ``name``."""
+    from .usermodel import UserModelError, register_entry
+
+    try:
+        register_entry(name, entry)
+    except UserModelError as err:
+        raise ConfigError(f"models.{name}.module: {err}") from None
+
+
+def _own_model_dataset(mod, settings: dict, where: str) -> dict:
+    """``{data: path, reference_draws: path}`` of a model of your own: the data are read
+    and the model traced on them, the draws' columns matched to its latents, now."""
+    from .usermodel import UserModel, UserModelError, check_dataset
+
+    if not isinstance(mod, UserModel):
+        key = "data" if "data" in settings else "reference_draws"
+        raise ConfigError(f"{where}.{key}: model {mod.name} is built in; `{key}` is for a "
+                          "model of your own (`module:`)")
+    extra = sorted(set(settings) - {"data", "reference_draws"})
+    if extra:
+        raise ConfigError(f"{where}: unknown key {extra[0]!r} (a dataset of your own model "
+                          "takes: data, reference_draws)")
+    if "data" not in settings:
+        raise ConfigError(f"{where}: needs 'data' (the path of a JSON or CSV data file)")
+    out = {"data": settings["data"]}
+    if settings.get("reference_draws") is not None:
+        out["reference_draws"] = settings["reference_draws"]
+    try:
+        check_dataset(mod, out)
+    except UserModelError as err:
+        key = f"{where}.{err.key or 'data'}" if err.key != "module" else \
+            where.split(".datasets.")[0] + ".module"
+        raise ConfigError(f"{key}: {err}") from None
     return out
 
 

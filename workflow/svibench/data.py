@@ -59,8 +59,13 @@ def simulate_dataset(model: str | Model, dataset: str, settings: dict, csv_path,
 
 def make_dataset(model: str, dataset: str, settings: dict, csv_path, json_path):
     """A dataset entry of the config -> ``data/{model}/{dataset}.csv`` and ``.json``:
-    simulated from its seed, or (``{csv: path}``) the user's file, validated."""
-    if "csv" in settings:
+    simulated from its seed, or (``{csv: path}``) the user's file, validated, or
+    (``{data: path}``) the data of a model of your own (``svibench.usermodel``)."""
+    if "data" in settings:  # a model of your own: its data file
+        from .usermodel import import_dataset
+
+        import_dataset(model, dataset, settings, csv_path, json_path)
+    elif "csv" in settings:
         from .usercsv import import_csv
 
         import_csv(model, dataset, settings["csv"], csv_path, json_path)

@@ -76,8 +76,9 @@ def khat_info(fit: dict, thresholds: dict) -> dict:
 
 
 def reference_ess(ref_info: dict) -> float | None:
-    """A NUTS reference's min bulk ESS (its floor's draws are thinned to it)."""
-    if ref_info.get("kind") != "nuts":
+    """A NUTS reference's (or given draws') min bulk ESS (its floor's draws are thinned
+    to it)."""
+    if ref_info.get("kind") not in ("nuts", "given"):
         return None
     return (ref_info.get("diagnostics") or {}).get("min_ess_bulk")
 

@@ -4,7 +4,7 @@ One job per (model, dataset) writes ``results/reference/{model}/{dataset}/``:
 
 - ``draws.parquet``: one column per scalar latent (as a fit's draws); MCMC rows are
   chain-major;
-- ``reference.json``: ``kind`` (``exact`` | ``grid`` | ``nuts`` | ``posteriordb``), ``settings``,
+- ``reference.json``: ``kind`` (``exact`` | ``grid`` | ``nuts`` | ``posteriordb`` | ``given``), ``settings``,
   ``diagnostics``, ``meets_standard`` and the ``problems`` that break it;
 - ``mocks.parquet``: posterior predictive mock datasets (data-driven models; empty
   otherwise);
@@ -26,6 +26,9 @@ Kinds:
   model of the same posterior (``Model.reference_model``, e.g. non-centred). A reference
   that misses the standard is written with ``meets_standard: false`` and its
   problems, and the report says so beside every metric computed from it.
+- ``given``: draws the user gave with a dataset of their own model
+  (``reference_draws``; ``svibench.usermodel``), in our flat names, with our
+  diagnostics of them;
 - ``posteriordb``: the model's ``published_reference``, the draws as published
   (posteriordb: 10 Stan NUTS chains x 1000, chain-major), with the checks they
   passed there (``published``) and our own diagnostics of them; it meets the
@@ -157,6 +160,31 @@ def published_reference(problem: Problem, settings: dict) -> tuple:
     return draws, info
 
 
+def given_reference(problem: Problem, settings: dict, sites: dict) -> tuple:
+    """Draws the user gave for a dataset of their own model (``reference_draws``), as
+    the reference: kind ``given``. Our diagnostics of them are recorded; they meet the
+    standard when every latent given has bulk and tail ESS >= ``target_ess`` and, with
+    several chains (a ``chain`` column), split R-hat < ``max_rhat`` (any number of
+    chains: draws without a ``chain`` column are one)."""
+    from .metrics import mcmc_diagnostics
+    from .usermodel import read_draws
+
+    path = problem.meta["reference_draws"]
+    draws, chains = read_draws(path, sites)
+    diag = mcmc_diagnostics(draws, chains)
+    diag["divergences"] = 0  # not known: not counted
+    # the number of chains is the giver's choice (independent draws are one "chain"),
+    # and R-hat needs two
+    problems = [p for p in check_standard(diag, chains, settings)
+                if not p.startswith(f"{chains} chains") and (chains > 1 or "R-hat" not in p)]
+    used = {k: settings[k] for k in ("target_ess", "max_rhat")}
+    used.update(source=path, sha256=problem.meta.get("reference_sha256"))
+    info = {"kind": "given", "chains": chains, "draws_per_chain": len(draws) // chains,
+            "settings": used, "diagnostics": diag, "meets_standard": not problems,
+            "problems": problems}
+    return draws, info
+
+
 def build_reference(model: str | Model, dataset: str, data_csv, data_json, settings: dict,
                     out: dict) -> dict:
     """Write ``out["draws"]``, ``out["json"]``, ``out["mocks"]`` and, if ``out`` has it,
@@ -171,7 +199,10 @@ def build_reference(model: str | Model, dataset: str, data_csv, data_json, setti
     model = problem.model
     sites = latent_sites(problem.fn, problem.arrays)
     columns = [c for name, shape in sites.items() for c in flat_names(name, shape)]
-    if model.reference_kind == "nuts":
+    if problem.meta.get("reference_draws"):  # given with the dataset (your own model)
+        draws, info = given_reference(problem, settings, sites)
+        sites = {n: s for n, s in sites.items() if flat_names(n, s)[0] in draws.columns}
+    elif model.reference_kind == "nuts":
         draws, info = nuts_reference(problem, settings, sites)
     elif model.reference_kind == "posteriordb":
         draws, info = published_reference(problem, settings)

@@ -352,8 +352,10 @@ class Study:
         return settings
 
     def reference_priority(self, dataset: Dataset) -> int:
-        return reference_priority(get_model(dataset.model).reference_kind == "nuts",
-                                  self.cfg["reference"])
+        # draws given with a dataset (a model of your own) are read, not sampled
+        sampled = (get_model(dataset.model).reference_kind == "nuts"
+                   and "reference_draws" not in dataset.settings)
+        return reference_priority(sampled, self.cfg["reference"])
 
     def metrics_settings(self, dataset: Dataset) -> dict:
         settings = dict(self.cfg["metrics"])

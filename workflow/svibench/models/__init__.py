@@ -2,8 +2,10 @@
 (the protocol: ``svibench.models.base``) and its instance ``MODEL``.
 
 ``get_model(name)`` returns the instance; ``register(model)`` adds another one (a
-test's toy model, a user's own). Only this package names models: everything else
-reads a model's capabilities.
+test's toy model, a user's own). A model of your own named in a config (``module:``,
+``svibench.usermodel``) is registered when the config is validated and, in a job's
+process, imported by ``get_model`` from the path the workflow puts in the environment.
+Only this package names models: everything else reads a model's capabilities.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def get_model(name: str) -> Model:
     if name in _registered:
         return _registered[name]
     if name not in MODEL_NAMES:
+        from ..usermodel import from_environment  # a job's model of your own
+
+        found = from_environment(name)
+        if found is not None:
+            return found
         raise KeyError(f"unknown model {name!r} (known: {', '.join(model_names())})")
     package = "svibench.models.posteriordb" if name in POSTERIORDB else "svibench.models"
     return import_module(f"{package}.{name}").MODEL

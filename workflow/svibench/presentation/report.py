@@ -70,7 +70,11 @@ def warm_rows(pairs: list[tuple[dict, dict]]) -> list[dict]:
 
 
 def data_source(meta: dict) -> str:
-    """'' for a simulated dataset; where a user CSV came from, for the report."""
+    """'' for a simulated dataset; where a user CSV (or your own model and its data)
+    came from, for the report."""
+    if meta.get("source") == "user":
+        given = f"; reference: your draws {meta['reference_draws']}" if meta.get("reference_draws") else ""
+        return f". Your model: {meta['module']}, data {meta['data']}{given}."
     if meta.get("source") != "csv":
         return ""
     groups = (f", groups {', '.join(map(str, meta['group_labels']))} shown as 0..{meta['groups'] - 1}"
