@@ -24,7 +24,8 @@ log = logging.getLogger("svibench.svi")
 @dataclass
 class SVIFit:
     params: dict            # constrained guide params
-    losses: np.ndarray      # (steps_run,) loss per step; last one non-finite if diverged
+    losses: np.ndarray      # (steps_run,) loss per step; if diverged, the last step's loss or
+                            # the params it made are non-finite (it was not applied)
     status: str             # "ok" | "diverged"
     steps_run: int
     seconds: dict           # compile, run, total
