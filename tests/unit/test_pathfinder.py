@@ -106,6 +106,22 @@ def test_same_seed_same_draws(coin):
     assert other["draws"].read_bytes() != fits["multipathfinder"][1]["draws"].read_bytes()
 
 
+def test_seeds_of_one_job_share_its_compiled_program_and_draw_as_alone(coin):
+    """run_fits runs a job's seeds through the first seed's compiled program: seed 4
+    after seed 3 draws exactly what seed 4 draws alone, with no compile of its own."""
+    from svibench.fitting import run_fits
+
+    d, _ = coin
+    outs = [{k: d / f"batch{s}" / f for k, f in (("draws", "draws.parquet"),
+                                                  ("trace", "trace.parquet"),
+                                                  ("fit", "fit.json"))} for s in (3, 4)]
+    infos = run_fits("coin", "t", "multipathfinder", d / "coin.csv", d / "coin.json",
+                     [(options("multipathfinder", seed=s), o) for s, o in zip((3, 4), outs)])
+    _, alone = fit(d, "coin", None, "multipathfinder", name="alone4", seed=4)
+    assert outs[1]["draws"].read_bytes() == alone["draws"].read_bytes()
+    assert infos[1]["seconds"]["compile"] < 0.1 < infos[0]["seconds"]["compile"]
+
+
 def _nan_model():
     import jax.numpy as jnp
     import numpyro

@@ -67,7 +67,8 @@ def run_fits(model: str | Model, dataset: str, method: str, data_csv, data_json,
     if m.kind == "svi":
         results = run_svi_fits(m, problem, options, sites, init_from)
     elif m.kind == "pathfinder":
-        results = [run_pathfinder_fit(problem, o, sites) for o in options]
+        programs: dict = {}  # the first seed's compiled program serves the others
+        results = [run_pathfinder_fit(problem, o, sites, programs) for o in options]
     else:
         results = [run_nuts_fit(problem, o, sites) for o in options]
     device = str(jax.devices()[0].platform)
@@ -156,13 +157,14 @@ PATHFINDER_KEYS = ("seed", "maxiter", "num_paths", "elbo_draws", "draws_per_path
                    "ftol", "gtol")
 
 
-def run_pathfinder_fit(problem: Problem, options: dict, sites: dict):
+def run_pathfinder_fit(problem: Problem, options: dict, sites: dict, programs=None):
     """Pathfinder (``num_paths`` 1) or multi-path Pathfinder: draws in the model's own
     space; the trace is the ELBO at each L-BFGS iteration of each path. A failed or
     diverged fit (NaN or infinite log density) has all-NaN draws and its reason."""
     from .engine.pathfinder import run_pathfinder
 
     fit = run_pathfinder(problem.fn, problem.arrays, draws=options["draws"], sites=sites,
+                         programs=programs,
                          **{k: options[k] for k in PATHFINDER_KEYS if k in options})
     if fit.samples:
         draws = flatten(fit.samples, sites)

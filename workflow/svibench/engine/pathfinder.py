@@ -70,10 +70,15 @@ def _count_iterations(positions) -> np.ndarray:
 def run_pathfinder(model_fn, arrays: dict, *, seed: int, draws: int, num_paths: int = 1,
                    maxiter: int = 200, elbo_draws: int = 25, draws_per_path: int = 1000,
                    maxcor: int = 10, ftol: float = 1e-5, gtol: float = 1e-8, maxls: int = MAXLS,
-                   sites: dict | None = None) -> PathfinderFit:
+                   sites: dict | None = None, programs: dict | None = None) -> PathfinderFit:
     """Fit ``model_fn(**arrays)`` by Pathfinder with ``num_paths`` paths (one:
     single-path Pathfinder) of at most ``maxiter`` L-BFGS iterations; return
-    ``draws`` draws of ``sites`` (default: every latent)."""
+    ``draws`` draws of ``sites`` (default: every latent).
+
+    ``programs``: a dict kept across the seeds of one job. The first seed's compiled
+    program is stored there and run for the next ones (the seed, the initial points and
+    the data are its arguments; only its settings, held fixed in a job, are compiled
+    in): each later seed's ``compile`` is then ~0 s."""
     import jax
     import jax.numpy as jnp
     from blackjax.diagnostics import psis_weights
@@ -137,8 +142,10 @@ def run_pathfinder(model_fn, arrays: dict, *, seed: int, draws: int, num_paths: 
         return (jax.vmap(postprocess)(flat), path_info.path.elbo, path_info.path.position,
                 best.elbo, khat)
 
-    jitted = jax.jit(program)
-    compiled = jitted.lower(key_fit, z0, arrays).compile()
+    programs = {} if programs is None else programs
+    compiled = programs.get("pathfinder")
+    if compiled is None:
+        compiled = programs["pathfinder"] = jax.jit(program).lower(key_fit, z0, arrays).compile()
     t_compiled = time.perf_counter()
     out = jax.block_until_ready(compiled(key_fit, z0, arrays))
     t_run = time.perf_counter()
