@@ -125,7 +125,7 @@ def write_inputs(folder) -> dict:
              "pairs": [tuple(warm_dirs)]}]
 
     summary = {"verdict": "SVI (normal) overtakes NUTS's time to accuracy from D = 68",
-               "min_ess": 100, "thresholds": {"mean_err": 0.2, "sd_ratio": [0.8, 1.2], "khat": 0.7},
+               "thresholds": {"mean_err": 0.2, "sd_ratio": [0.8, 1.2], "khat": 0.7},
                "rows": [{"J": 8, "D": 20, "method": "nuts", "status": "ok", "seconds": 12.5,
                          "steps": 2000, "mean_err": 0.01, "sd_ratio_min": 0.97,
                          "sd_ratio_max": 1.03, "khat": None, "time_to_accuracy": 10.25,

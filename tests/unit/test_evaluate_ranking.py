@@ -279,11 +279,25 @@ def test_crossover_is_the_smallest_D_from_which_svi_always_wins():
 def test_time_to_accuracy():
     fit = {"kind": "nuts", "seconds": {"warmup": 4.0, "sampling": 6.0, "total": 10.0}}
     m = {"accurate": True, "mcmc": {"min_ess_bulk": 400.0}}
-    assert scaling.nuts_time_to_accuracy(fit, m) == pytest.approx(4.0 + 6.0 * 100 / 400)
-    assert scaling.nuts_time_to_accuracy(fit, {**m, "mcmc": {"min_ess_bulk": 50.0}}) == 10.0
+    # judged on all its draws, charged for all of them: never fewer seconds than it ran
+    assert scaling.nuts_time_to_accuracy(fit, m) == pytest.approx(10.0)
+    assert scaling.nuts_time_to_accuracy({**fit, "seconds": {"total": 12.0}}, m) == 12.0
     assert scaling.nuts_time_to_accuracy(fit, {**m, "accurate": False}) is None
     assert scaling.svi_time_to_accuracy({"seconds": {"total": 3.0}}, {"accurate": True}) == 3.0
     assert scaling.svi_time_to_accuracy({"seconds": {"total": 3.0}}, {"accurate": False}) is None
+
+
+def test_a_scaling_point_is_the_median_of_its_seeds():
+    def row(method, kind, d, t):
+        return {"method": method, "kind": kind, "D": d, "time_to_accuracy": t}
+
+    rows = [row("nuts", "nuts", 20, 10.0), row("nuts", "nuts", 68, 30.0),
+            # 2 of 3 seeds reach it: the median is a time; 1 of 3: never
+            row("g", "svi", 20, 5.0), row("g", "svi", 20, None), row("g", "svi", 20, 7.0),
+            row("g", "svi", 68, 5.0), row("g", "svi", 68, None), row("g", "svi", 68, None)]
+    assert scaling.point_times(rows, "g") == {20: 7.0, 68: float("inf")}
+    c = scaling.crossover(rows)
+    assert c["g"] == {"overtakes_at_D": None, "wins_at_D": [20]}
 
 
 def test_scaling_summary_of_no_fits_says_the_scaling_part_is_off(tmp_path):
