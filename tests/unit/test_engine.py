@@ -297,25 +297,34 @@ def test_seeds_fitted_as_one_batch_are_each_seed_fitted_alone(model_name, method
     opts = dict(max_steps=1500, lr=0.01, chunk=100, stop_at_convergence=True, elbo=m.elbo)
     alone = [run_svi(model, m.build(model, **m.defaults), arrays, seed=s, **opts)
              for s in (1, 2, 3)]
-    batch = run_svi_seeds(model, m.build(model, **m.defaults), arrays, seeds=[1, 2, 3], **opts)
-    for a, b in zip(alone, batch):
-        assert (b.status, b.steps_run, b.converged_at) == (a.status, a.steps_run, a.converged_at)
-        np.testing.assert_allclose(b.losses, a.losses, rtol=1e-4, atol=1e-3)
-        for x, y in zip(flatten_params(a.params).values(), flatten_params(b.params).values()):
-            np.testing.assert_allclose(y, x, rtol=1e-4, atol=1e-5)
-    assert not np.allclose(batch[0].losses[:50], batch[1].losses[:50])
+    for mode in ("vmap", "loop"):
+        batch = run_svi_seeds(model, m.build(model, **m.defaults), arrays, seeds=[1, 2, 3],
+                              batch=mode, **opts)
+        for a, b in zip(alone, batch):
+            assert (b.status, b.steps_run, b.converged_at) == (a.status, a.steps_run, a.converged_at)
+            pa, pb = flatten_params(a.params).values(), flatten_params(b.params).values()
+            if mode == "loop":  # the program each seed runs alone: the same numbers
+                np.testing.assert_array_equal(b.losses, a.losses)
+                for x, y in zip(pa, pb):
+                    np.testing.assert_array_equal(y, x)
+            else:
+                np.testing.assert_allclose(b.losses, a.losses, rtol=1e-4, atol=1e-3)
+                for x, y in zip(pa, pb):
+                    np.testing.assert_allclose(y, x, rtol=1e-4, atol=1e-5)
+        assert not np.allclose(batch[0].losses[:50], batch[1].losses[:50])
 
 
 def test_a_diverging_seed_stops_alone_and_the_others_run_on():
     """At lr 2 hier's AutoNormal blows up after 1000-1700 steps. The path there is
-    chaotic: the batch's rounding (see above) moves the step it blows up at, so only
-    the early losses are compared with each seed alone."""
+    chaotic: the vmapped batch's rounding (see above) moves the step it blows up at, so
+    only the early losses are compared with each seed alone; looped, every step is
+    the one alone."""
     from svibench.engine.svi import run_svi_seeds
 
     model, arrays = problem("hier", groups=3)
     m = get_method("auto_normal")
     opts = dict(max_steps=2000, lr=2.0, chunk=10)
-    batch = run_svi_seeds(model, m.build(model), arrays, seeds=[0, 1], **opts)
+    batch = run_svi_seeds(model, m.build(model), arrays, seeds=[0, 1], batch="vmap", **opts)
     assert [b.status for b in batch] == ["diverged", "diverged"]
     assert batch[0].diverged_at != batch[1].diverged_at  # the later one ran on alone
     for seed, b in zip((0, 1), batch):
@@ -325,3 +334,8 @@ def test_a_diverging_seed_stops_alone_and_the_others_run_on():
         assert all(np.isfinite(v).all() for v in flatten_params(b.params).values())
         a = run_svi(model, m.build(model), arrays, seed=seed, **{**opts, "max_steps": 100})
         np.testing.assert_allclose(b.losses[:100], a.losses, rtol=1e-3)
+    looped = run_svi_seeds(model, m.build(model), arrays, seeds=[0, 1], batch="loop", **opts)
+    alone = run_svi(model, m.build(model), arrays, seed=1, **opts)
+    assert looped[0].diverged_at != looped[1].diverged_at
+    assert looped[1].diverged_at == alone.diverged_at
+    np.testing.assert_array_equal(looped[1].losses, alone.losses)

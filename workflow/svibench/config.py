@@ -17,7 +17,7 @@ from .models import get_model, model_names
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 SVI_KEYS = ("max_steps", "lr", "particles", "chunk", "seed", "elbo", "guide",
-            "stop_at_convergence", "convergence")
+            "stop_at_convergence", "convergence", "seed_batch")
 NUTS_KEYS = ("warmup", "draws", "chains", "seed", "target_accept", "max_tree_depth", "dense_mass")
 PATHFINDER_KEYS = ("seed", "maxiter", "num_paths", "elbo_draws", "draws_per_path", "maxcor",
                    "ftol", "gtol")

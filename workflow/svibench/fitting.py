@@ -225,7 +225,7 @@ def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_fro
         warm = {"from": str(init_from), **report}
     kwargs = {k: v for k, v in svi_kwargs(opts).items() if k != "seed"}
     fits = run_svi_seeds(model_fn, guide, arrays, seeds=fit_seeds, init_params=init_params,
-                         **kwargs)
+                         batch=opts.get("seed_batch", "auto"), **kwargs)
     return [svi_fit_result(m, problem, guide, fit, o, sites, warm)
             for fit, o in zip(fits, options)]
 

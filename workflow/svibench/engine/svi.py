@@ -234,16 +234,16 @@ def compiled_init(svi, key, data: dict, init_params=None):
 
 
 def compiled_init_seeds(svi, keys: list, data: dict, init_params=None) -> list:
-    """``[svi.init(key, ...) for key in keys]`` as one compiled program (``compiled_init``
-    for one key; several are ``vmap``-ed over the keys). The guide is left set up as
-    by the first key: what a guide keeps of its set-up besides its params (prototype
+    """``[svi.init(key, ...) for key in keys]`` from one compiled program
+    (``compiled_init``), traced and compiled for the first key and run again for the
+    others: each state is the one its key gives alone. The guide is left set up as by
+    the first key: what a guide keeps of its set-up besides its params (prototype
     trace, initial locations) serves only to build params that the states already
-    hold, so one set-up guide steps and draws for every seed. Where the vmapped
-    program is not possible, each key gets NumPyro's eager init of its own copy."""
+    hold, so one set-up guide steps and draws for every seed. Where the program is not
+    possible, each key gets NumPyro's eager init of its own copy."""
     import copy
 
     import jax
-    import jax.numpy as jnp
 
     from ._numpyro_compat import init_locs_in_model_order
 
@@ -252,7 +252,6 @@ def compiled_init_seeds(svi, keys: list, data: dict, init_params=None) -> list:
     pristine = copy.copy(guide)  # for the eager fallback of keys after the first
     roots = (getattr(guide, "__dict__", {}), svi.__dict__)
     box = {}
-    many = len(keys) > 1
 
     def init(key):
         # data and init_params are closed over, not arguments: what the guide keeps
@@ -262,12 +261,9 @@ def compiled_init_seeds(svi, keys: list, data: dict, init_params=None) -> list:
         return state, [_get(s) for s in box["slots"]]
 
     try:
+        program = jax.jit(init)
         with init_locs_in_model_order():
-            if many:
-                state, values = jax.jit(jax.vmap(init))(jnp.stack(keys))
-                values = [jax.tree.map(lambda x: x[0], v) for v in values]
-            else:
-                state, values = jax.jit(init)(keys[0])
+            state, values = program(keys[0])
         for slot, value in zip(box["slots"], values):
             _put(slot, value)
         left = [s for root in roots for s in tracer_slots(root)]
@@ -275,9 +271,8 @@ def compiled_init_seeds(svi, keys: list, data: dict, init_params=None) -> list:
             raise TypeError(f"{len(left)} traced value(s) left in the guide")
         if not _latent_order_kept(guide):
             raise ValueError("the latent vector would be laid out in another order")
-        if not many:
-            return [state]
-        return [jax.tree.map(lambda x, i=i: x[i], state) for i in range(len(keys))]
+        # the other keys: the same program (not traced again: the guide stays as set up)
+        return [state] + [program(key)[0] for key in keys[1:]]
     except Exception as err:  # noqa: BLE001  (NumPyro's own init is the fallback)
         log.info("compiled init not possible (%s: %s); initialising eagerly",
                  type(err).__name__, (str(err).splitlines() or [""])[0])
@@ -310,44 +305,67 @@ CALL_TARGET_S = 0.05
 SPECULATE_BELOW_S = 0.25
 
 
+BATCH_MODES = ("auto", "vmap", "loop")
+
+
+def batch_mode(mode: str, platform: str) -> str:
+    """How a job's seeds share their step program: ``vmap`` (one program over a seed
+    axis: on a GPU the seeds cost about what one does) or ``loop`` (one program, called
+    for each seed in turn: on a CPU, where the seeds' arithmetic adds up either way,
+    nothing extra to compile and each seed's numbers bit for bit those it gives alone).
+    ``auto``: ``vmap`` on an accelerator, ``loop`` on the CPU."""
+    if mode not in BATCH_MODES:
+        raise ValueError(f"unknown seed batch mode {mode!r} ({' | '.join(BATCH_MODES)})")
+    if mode == "auto":
+        return "loop" if platform == "cpu" else "vmap"
+    return mode
+
+
 class _Batch:
     """A fit's states and its compiled step program, for one seed or several.
 
-    One seed runs ``chunk_runner``'s program on its state as it is; ``S`` seeds run the
-    same program ``vmap``-ed over a leading seed axis of the stacked states, each seed
-    its own number of steps (a seed with 0 steps keeps its state, key included).
-    ``call(state, n) -> (state, losses (S, L), finite (S, L))`` either way.
+    ``loop``: the states stay a list and ``chunk_runner``'s program runs each seed's
+    state in turn (one seed: just that). ``vmap``: the program is ``vmap``-ed over a
+    leading seed axis of the stacked states, each seed its own number of steps (a seed
+    with 0 steps keeps its state, key included). Either way
+    ``call(state, n) -> (state, losses (S, L), finite (S, L))``.
     """
 
-    def __init__(self, svi, states: list, chunk: int, data: dict):
+    def __init__(self, svi, states: list, chunk: int, data: dict, mode: str):
         import jax
         import jax.numpy as jnp
 
-        self.svi, self.size = svi, len(states)
+        self.svi, self.size, self.data = svi, len(states), data
+        self.width = chunk * GROUP_MAX  # steps a call can hold
+        self.vmapped = mode == "vmap" and self.size > 1
         run = chunk_runner(svi, chunk * GROUP_MAX, jit=False)
-        if self.size == 1:
-            self.state = states[0]
-            program = jax.jit(run)
-            n0 = 0
-        else:
+        if self.vmapped:
             self.state = jax.tree.map(lambda *xs: jnp.stack(xs), *states)
             program = jax.jit(jax.vmap(run, in_axes=(0, 0, None)))
-            n0 = np.zeros(self.size, dtype=np.int32)
-        self.program = program.lower(self.state, n0, data).compile()
-        self.data = data
+            self.program = program.lower(self.state, np.zeros(self.size, np.int32), data).compile()
+        else:
+            self.state = list(states)
+            self.program = jax.jit(run).lower(states[0], 0, data).compile()
 
     def call(self, state, n: np.ndarray):
-        if self.size == 1:
-            state, losses, finite = self.program(state, int(n[0]), self.data)
-            return state, losses[None], finite[None]
-        return self.program(state, np.asarray(n, dtype=np.int32), self.data)
+        import jax.numpy as jnp
+
+        if self.vmapped:
+            return self.program(state, np.asarray(n, dtype=np.int32), self.data)
+        out = [self.program(st, int(k), self.data) if k else None for st, k in zip(state, n)]
+        # a seed given no steps is not called: its state as it was, no losses
+        empty = (jnp.full((self.width,), jnp.nan), jnp.zeros((self.width,), dtype=bool))
+        states = [o[0] if o else st for o, st in zip(out, state)]
+        losses = jnp.stack([(o or (None,) + empty)[1] for o in out])
+        finite = jnp.stack([(o or (None,) + empty)[2] for o in out])
+        return states, losses, finite
 
     def params(self, state, s: int) -> dict:
         import jax
 
-        if self.size > 1:
-            state = jax.tree.map(lambda x: x[s], state)
-        return self.svi.get_params(state)
+        if self.vmapped:
+            return self.svi.get_params(jax.tree.map(lambda x: x[s], state))
+        return self.svi.get_params(state[s])
 
 
 def run_svi(model, guide, data: dict, *, seed: int = 0, init_params=None, **settings) -> SVIFit:
@@ -359,7 +377,7 @@ def run_svi(model, guide, data: dict, *, seed: int = 0, init_params=None, **sett
 def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
                   lr: float, particles: int = 1, chunk: int = 500, elbo: str = "trace",
                   init_params=None, convergence: dict | None = None,
-                  stop_at_convergence: bool = False) -> list[SVIFit]:
+                  stop_at_convergence: bool = False, batch: str = "auto") -> list[SVIFit]:
     """Fit ``guide`` from each of ``seeds`` with Adam for at most ``max_steps`` steps
     each: one ``SVIFit`` per seed. The guide is left set up (``compiled_init_seeds``):
     it draws for every seed at that seed's params.
@@ -369,13 +387,13 @@ def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
     (the config schema's defaults for those left out); with ``stop_at_convergence`` a
     seed's fit ends at the end of the chunk in which it converged.
 
-    Several seeds run as one compiled program over a leading seed axis (``_Batch``):
-    each seed is initialised as it would be alone (its own key), then
-    every call steps the seeds still running; each stops on its own divergence or
-    convergence. A seed's losses and params are those of its fit alone up to float
-    rounding: the batched program may order a reduction differently
-    (tests/unit/test_engine.py measures it). ``seconds`` are each seed's: the batch's
-    compile, and the run until that seed stopped.
+    The seeds share one compiled program (``_Batch``; ``batch``: ``batch_mode``): each
+    seed is initialised as it would be alone (its own key), then every call steps the
+    seeds still running; each stops on its own divergence or convergence. With
+    ``loop`` a seed's losses and params are bit for bit those of its fit alone; with
+    ``vmap`` equal up to float rounding (the batched program may order a reduction
+    differently: tests/unit/test_engine.py measures it). ``seconds`` are each seed's:
+    the batch's compile, and the run until that seed stopped.
     """
     from .convergence import convergence_step, final_trend, floor, settings
 
@@ -390,9 +408,10 @@ def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
     states = compiled_init_seeds(svi, [jax.random.PRNGKey(seed) for seed in seeds], data,
                                  init_params)
     chunk = max(1, min(int(chunk), int(max_steps)))
-    batch = _Batch(svi, states, chunk, data)
+    batch = _Batch(svi, states, chunk, data,
+                   batch_mode(batch, str(jax.devices()[0].platform)))
     state = batch.state
-    jax.block_until_ready(batch.call(state, np.zeros(size, int)))  # a program's first call sets it up
+    jax.block_until_ready(batch.call(state, np.ones(size, int))[1:])  # a program's first call sets it up
     t_compiled = time.perf_counter()
     compile_s = t_compiled - t_start
 
