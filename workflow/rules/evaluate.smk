@@ -44,6 +44,8 @@ rule evaluate:
         metrics=f"{RUN_DIR}/metrics.json",
     log:
         "results/logs/evaluate/{model}/{dataset}/{method}/{tag}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{model}/{dataset}/{method}/{tag}.tsv"
     conda:
         JAX_CPU_ENV
     threads: RESOURCES["evaluate"]["threads"]
@@ -68,6 +70,8 @@ rule scaling_summary:
         ),
     log:
         "results/logs/scaling/summary.log",
+    benchmark:
+        "results/benchmarks/scaling/summary.tsv"
     conda:
         JAX_CPU_ENV
     threads: 1
