@@ -28,8 +28,36 @@ rule reference:
         "../scripts/reference.py"
 
 
+# The noise floor's band of one reference (metrics.floor_splits random half-splits),
+# once for all the fits scored against it rather than in each evaluate job.
+rule floor:
+    input:
+        draws=f"{REFERENCE_DIR}/draws.parquet",
+        json=f"{REFERENCE_DIR}/reference.json",
+        code=[str(CODE / f"{m}.py") for m in ("metrics", "evaluate")],
+    output:
+        floor=f"{REFERENCE_DIR}/floor.json",
+    log:
+        "results/logs/floor/{model}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/floor/{model}/{dataset}.tsv"
+    conda:
+        JAX_CPU_ENV
+    threads: RESOURCES["evaluate"]["threads"]
+    resources:
+        **sized("evaluate"),
+    params:
+        settings=metrics_settings,
+        # the numbers of draws of the fits scored against this reference
+        sizes=lambda w: sorted(
+            {int(r.options["draws"]) for r in STUDY.runs_on(w.model, w.dataset)}
+        ),
+    script:
+        "../scripts/floor.py"
+
+
 # metrics.json of one run: its draws and posterior predictive mocks against the
-# reference of the dataset it was fitted on.
+# reference of the dataset it was fitted on (and its floor band, rule floor).
 rule evaluate:
     input:
         unpack(dataset_files),
@@ -39,6 +67,7 @@ rule evaluate:
         ref_draws=f"{REFERENCE_DIR}/draws.parquet",
         ref_json=f"{REFERENCE_DIR}/reference.json",
         ref_mocks=f"{REFERENCE_DIR}/mocks.parquet",
+        ref_floor=f"{REFERENCE_DIR}/floor.json",
         code=[str(CODE / f"{m}.py") for m in ("metrics", "evaluate", "predictive")],
     output:
         metrics=f"{RUN_DIR}/metrics.json",

@@ -11,6 +11,7 @@ from svibench.evaluate import evaluate_fit  # noqa: E402
 
 i = sm.input
 evaluate_fit({"draws": i.draws, "fit": i.fit, "mocks": i.mocks},
-             {"draws": i.ref_draws, "json": i.ref_json, "mocks": i.ref_mocks},
+             {"draws": i.ref_draws, "json": i.ref_json, "mocks": i.ref_mocks,
+              "floor": i.ref_floor},
              i.csv, i.meta, dict(sm.params.settings),
              {"metrics": sm.output.metrics}, dataset=sm.params.label)
