@@ -56,9 +56,11 @@ def targets(cfg: dict, kind: str) -> list[str]:
                 out.append(f"data/{model}/{dataset}.csv")
             elif kind == "reference":
                 out.append(f"results/reference/{model}/{dataset}/reference.json")
-            else:
-                for m in method_names(entry):
-                    out.append(f"results/fits/{model}/{dataset}/{m}/fit.json")
+    if kind == "fits":  # each method's first fit (its run folder: .../{method}/seed{seed})
+        from svibench.config import validate
+        from svibench.study import Study
+
+        out = [f"{r.dir}/fit.json" for r in Study(validate(cfg)).runs if r.role == "primary"]
     return out
 
 
