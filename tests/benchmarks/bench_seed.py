@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -55,9 +56,11 @@ def targets(cfg: dict, kind: str) -> list[str]:
                 out.append(f"data/{model}/{dataset}.csv")
             elif kind == "reference":
                 out.append(f"results/reference/{model}/{dataset}/reference.json")
-            else:
-                for m in method_names(entry):
-                    out.append(f"results/fits/{model}/{dataset}/{m}/fit.json")
+    if kind == "fits":  # each method's first fit (its run folder: .../{method}/seed{seed})
+        from svibench.config import validate
+        from svibench.study import Study
+
+        out = [f"{r.dir}/fit.json" for r in Study(validate(cfg)).runs if r.role == "primary"]
     return out
 
 
@@ -272,6 +275,7 @@ def main(argv=None):
         cold.append(C.snakemake(work, *sm, *fits, cores=args.cores, log=logs / "seed-workflow-cold.log"))
         print(f"workflow, empty cache: {cold[-1]:.1f} s", flush=True)
         shutil.rmtree(work / "results" / "fits", ignore_errors=True)
+        warm_started = time.time()
         warm.append(C.snakemake(work, *sm, *fits, cores=args.cores, log=logs / "seed-workflow-warm.log"))
         print(f"workflow, warm cache: {warm[-1]:.1f} s", flush=True)
         previous = C.BENCH_OUT / "seed.json"
@@ -286,9 +290,9 @@ def main(argv=None):
                                 "--host-devices", str(args.plain_host_devices)],
                                log=logs / "seed-plain.log"))
         print(f"plain script: {plain[-1]:.1f} s", flush=True)
-    from studylog import by_rule, fit_split, job_times, newest_log
+    from studylog import by_rule, fit_split, job_times
 
-    per_rule = by_rule(job_times(newest_log(work)))  # of the last (warm) run
+    per_rule = by_rule(job_times(work, warm_started))  # of the last (warm) run
     wf_fits = {}
     for f in (work / "results" / "fits").rglob("fit.json"):
         info = json.loads(f.read_text())

@@ -10,8 +10,9 @@ In a scratch copy of the workflow, ``--cores N`` (the machine's CPUs):
 4. ``figures``: ``snakemake figures --forcerun <figure rules>`` on the finished study,
    median of ``--repeats`` (target: < 10% of 1).
 
-Then where the time went: job seconds by rule (from Snakemake's log) and the sum of
-``fit.json``'s compile / run / job seconds. A study takes minutes: one run each of 1-3
+Then where the time went: job seconds and peak memory by rule (from the jobs'
+``benchmark:`` files, ``results/benchmarks/``) and the sum of ``fit.json``'s compile /
+run / job seconds. A study takes minutes: one run each of 1-3
 by default.
 
     python tests/benchmarks/bench_study.py [--quick] [--config FILE] [--cores N]
@@ -24,11 +25,12 @@ import argparse
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
-from studylog import by_rule, fit_split, job_times, newest_log  # noqa: E402
+from studylog import by_rule, fit_split, job_times  # noqa: E402
 
 FIGURE_RULES = ["plot_corner", "plot_loss", "plot_density", "plot_groups", "plot_warm",
                 "plot_predictive", "scaling_summary", "report"]
@@ -96,11 +98,12 @@ def main(argv=None):
                 if not (work / ".cache").exists():
                     C.snakemake(work, *sm, cores=args.cores, log=logs / "study-prep.log")
                 clean("results", "data", ".snakemake")
+            since = time.time()
             runs.append(C.snakemake(work, *sm, "--rerun-incomplete", cores=args.cores,
                                     log=logs / f"study-{phase}.log"))
             print(f"study, {phase}: {runs[-1]:.1f} s", flush=True)
         results[phase] = C.median(runs)
-        jobs = job_times(newest_log(work))
+        jobs = job_times(work, since)  # the jobs of the last run
         breakdown[phase] = {"by_rule": by_rule(jobs), "fits": fit_split(work), "jobs": len(jobs)}
         rows.append({"what": {"cold": "study from scratch, empty cache",
                               "rerun": "rerun after rm -r results/fits, warm cache",
@@ -110,9 +113,10 @@ def main(argv=None):
         if not finished():
             C.snakemake(work, *sm, cores=args.cores, log=logs / "study-figures-prep.log")
         forced = figure_rules(work, scaling_enabled(work, config))
+        since = time.time()
         runs = [C.snakemake(work, *sm, "figures", "--forcerun", *forced, cores=args.cores,
                             log=logs / "study-figures.log") for _ in range(reps)]
-        jobs = job_times(newest_log(work))
+        jobs = job_times(work, since)  # the last run's (each rewrites its files)
         breakdown["figures"] = {"by_rule": by_rule(jobs), "jobs": len(jobs)}
         rows.append({"what": "snakemake figures (forced), finished study",
                      "seconds": C.median(runs), "jobs": len(jobs), "runs": runs})
@@ -124,8 +128,8 @@ def main(argv=None):
             title=f"Study wall time, {'default study' if config is None else config.name}, "
                   f"{args.cores} cores (targets: rerun <= 0.5 x cold; figures < 0.1 x cold)")
     for phase, b in breakdown.items():
-        C.table(b["by_rule"][:12], ["rule", "jobs", "seconds", "mean", "max"],
-                title=f"[{phase}] job seconds by rule (Snakemake log, 1 s resolution)")
+        C.table(b["by_rule"][:12], ["rule", "jobs", "seconds", "mean", "max", "max_rss_mb"],
+                title=f"[{phase}] job seconds and peak memory (MB) by rule (benchmark files)")
         for kind, split in (b.get("fits") or {}).items():
             print(f"[{phase}] {kind} fits: " + ", ".join(f"{k} {v:.0f}" for k, v in split.items()))
     notes = [C.load_warning(), C.scontrol_note()]

@@ -1,66 +1,86 @@
-"""Where a Snakemake run spent its time: per-job wall seconds from Snakemake's own log
-(``.snakemake/log/*.snakemake.log``: a timestamp before each job's start and its
-``Finished jobid``; 1 s resolution) and, for fits, the split recorded in ``fit.json``.
+"""Where a Snakemake run spent its time: per-job wall seconds and peak memory from the
+workflow's ``benchmark:`` files (``results/benchmarks/...``: Snakemake's TSV with
+``s``, ``max_rss`` in MB, ``cpu_time``, ...; one per job, rewritten when the job
+reruns) and, for fits, the split recorded in ``fit.json``.
 
-    python tests/benchmarks/studylog.py WORKDIR     # the newest log of a workflow folder
+    python tests/benchmarks/studylog.py WORKDIR     # every job's last run
 """
 
 from __future__ import annotations
 
+import csv
 import json
-import re
+import math
 import sys
 from collections import defaultdict
-from datetime import datetime
 from pathlib import Path
 
-STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
-START = re.compile(r"^(?:local)?rule (\w+):$")
-JOBID = re.compile(r"^\s+jobid: (\d+)$")
-FINISH = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
+BENCHMARKS = Path("results") / "benchmarks"
+# results/benchmarks/<folder>/... -> rule (fits: fit_<kind> from the fit's fit.json;
+# figures: plot_<figure>, from the file name).
+FOLDER_RULE = {"simulate": "simulate", "reference": "reference", "evaluate": "evaluate",
+               "scaling": "scaling_summary", "report.tsv": "report"}
 
 
-def newest_log(workdir: Path) -> Path:
-    logs = sorted((Path(workdir) / ".snakemake" / "log").glob("*.snakemake.log"))
-    if not logs:
-        raise FileNotFoundError(f"no Snakemake log under {workdir}/.snakemake/log")
-    return logs[-1]
+def _number(value: str):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
-def job_times(log: Path) -> list[dict]:
-    """``[{rule, jobid, start, end, seconds}]`` of the jobs a run executed."""
-    stamp, pending_rule, starts, out = None, None, {}, []
-    for line in Path(log).read_text().splitlines():
-        m = STAMP.match(line)
-        if m:
-            stamp = datetime.strptime(" ".join(m.group(1).split()), "%a %b %d %H:%M:%S %Y")
+def read_benchmark(path: Path) -> dict:
+    """The last row of one benchmark TSV as numbers (``-`` and NA become None)."""
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    return {k: _number(v) for k, v in rows[-1].items() if k != "h:m:s"}
+
+
+def rule_of(rel: Path, workdir: Path) -> str:
+    """The rule whose job wrote ``results/benchmarks/<rel>``."""
+    head = rel.parts[0]
+    if head == "fit":  # fit/{model}/{dataset}/{method}/{tag}.tsv
+        fit = Path(workdir, "results", "fits", *rel.parts[1:-1], rel.stem, "fit.json")
+        try:
+            return f"fit_{json.loads(fit.read_text())['kind']}"
+        except (OSError, ValueError, KeyError):
+            return "fit"
+    if head == "plot":  # plot/{model}/{dataset}/{figure}.tsv
+        return "plot_warm" if rel.stem.startswith("warm-from-") else f"plot_{rel.stem}"
+    return FOLDER_RULE.get(head, head)
+
+
+def job_times(workdir: Path, since: float | None = None) -> list[dict]:
+    """``[{rule, file, seconds, max_rss_mb, cpu_seconds, ...}]`` of every job whose
+    benchmark file was written at or after ``since`` (epoch seconds; None: every job's
+    last run). ``seconds`` is Snakemake's wall time of the job (``s``)."""
+    root = Path(workdir) / BENCHMARKS
+    out = []
+    for path in sorted(root.rglob("*.tsv")):
+        if since is not None and path.stat().st_mtime < since - 1:  # 1 s: mtime rounding
             continue
-        m = START.match(line)
-        if m:
-            pending_rule = (m.group(1), stamp)
-            continue
-        m = JOBID.match(line)
-        if m and pending_rule:
-            starts[int(m.group(1))] = pending_rule
-            pending_rule = None
-            continue
-        m = FINISH.match(line)
-        if m:
-            jobid = int(m.group(1))
-            rule, begun = starts.get(jobid, (m.group(2), None))
-            if begun is not None:
-                out.append({"rule": rule, "jobid": jobid, "start": begun.isoformat(),
-                            "end": stamp.isoformat(), "seconds": (stamp - begun).total_seconds()})
+        rel = path.relative_to(root)
+        row = read_benchmark(path)
+        out.append({"rule": rule_of(rel, workdir), "file": str(rel), "seconds": row.get("s"),
+                    "max_rss_mb": row.get("max_rss"), "cpu_seconds": row.get("cpu_time"),
+                    "mean_load": row.get("mean_load"), "finished": path.stat().st_mtime})
     return out
 
 
 def by_rule(jobs: list[dict]) -> list[dict]:
-    acc = defaultdict(lambda: {"jobs": 0, "seconds": 0.0, "max": 0.0})
+    """Per rule: jobs, total / mean / max wall seconds, and the largest max_rss (MB)."""
+    acc = defaultdict(lambda: {"jobs": 0, "seconds": 0.0, "max": 0.0, "max_rss_mb": None})
     for j in jobs:
         a = acc[j["rule"]]
+        s = j["seconds"] or 0.0
         a["jobs"] += 1
-        a["seconds"] += j["seconds"]
-        a["max"] = max(a["max"], j["seconds"])
+        a["seconds"] += s
+        a["max"] = max(a["max"], s)
+        if j.get("max_rss_mb") is not None:
+            a["max_rss_mb"] = max(a["max_rss_mb"] or 0.0, j["max_rss_mb"])
     rows = [{"rule": r, **v, "mean": v["seconds"] / v["jobs"]} for r, v in acc.items()]
     return sorted(rows, key=lambda r: -r["seconds"])
 
@@ -86,9 +106,9 @@ def main(argv=None):
     import _common as C
 
     workdir = Path((argv or sys.argv[1:])[0])
-    jobs = job_times(newest_log(workdir))
-    C.table(by_rule(jobs), ["rule", "jobs", "seconds", "mean", "max"],
-            title=f"Job seconds by rule ({len(jobs)} jobs)")
+    jobs = job_times(workdir)
+    C.table(by_rule(jobs), ["rule", "jobs", "seconds", "mean", "max", "max_rss_mb"],
+            title=f"Job seconds by rule ({len(jobs)} jobs, benchmark files)")
     print(json.dumps(fit_split(workdir), indent=1))
 
 

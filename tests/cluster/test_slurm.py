@@ -11,10 +11,13 @@ study runs locally beside it. While the SLURM run is going, the first attempt of
 fit is killed with `scancel` once its script has started (a job lost on a cluster:
 preemption, a node failure, an operator); the profile's `retries` resubmit it.
 Everything SLURM knows about the run's jobs is read with `scontrol show job` while
-they are alive (SLURM forgets finished jobs after MinJobAge).
+they are alive (SLURM forgets finished jobs after MinJobAge). The profile groups the
+short jobs (evaluate, plot_*): up to `group-components` of them share one submission,
+so the run makes fewer submissions than it has jobs; the tests count both.
 """
 
 import functools
+import math
 import os
 import re
 import shutil
@@ -34,7 +37,11 @@ CONFIG = ROOT / "tests/cluster/cluster.yaml"
 PROFILE = ROOT / "workflow/profiles/slurm-gpu"
 # The rules slurm-gpu gives a GPU (tests/workflow/test_profiles.py checks that these
 # are exactly the rules that fit a model).
-GPU_RULES = set(yaml.safe_load((PROFILE / "config.yaml").read_text())["set-resources"])
+_PROFILE = yaml.safe_load((PROFILE / "config.yaml").read_text())
+GPU_RULES = {r for r, res in _PROFILE["set-resources"].items() if "gpu" in res}
+# The short jobs the profile groups: {rule: group}, and jobs per submission of a group.
+GROUPS = dict(g.split("=") for g in _PROFILE["groups"])
+GROUP_SIZE = {g: int(n) for g, n in (c.split("=") for c in _PROFILE["group-components"])}
 # Killed once, on its first attempt: a NUTS fit, the job that runs longest here.
 VICTIM = ("fit_nuts", "coin_small_nuts_seed2", "results/logs/fit/coin/small/nuts/seed2.log")
 HOW_TO_RUN = ("no SLURM here; to run the cluster tests (as root, Debian): "
@@ -166,9 +173,29 @@ def runs(tmp_path_factory):
 
 
 def rule_of(fields) -> str:
+    """The rule of a SLURM job, or `group:NAME` for a group of short jobs."""
     comment = fields["Comment"]
     assert comment.startswith("rule_"), comment
-    return comment[len("rule_"):].split("_wildcards_")[0]
+    name = comment[len("rule_"):].split("_wildcards_")[0]
+    for group in GROUP_SIZE:
+        if name.startswith(f"{group}_"):  # rule_{group}_{its rules, sorted}
+            return f"group:{group}"
+    return name
+
+
+def log_rule(log: Path, slurm: Path) -> str:
+    """The kind of job that wrote a log: its folder under results/logs (`plot` for
+    every figure rule), `report` for the report's."""
+    rel = log.relative_to(slurm / "results/logs")
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def planned_jobs(out: str) -> dict:
+    """{rule: jobs} of Snakemake's job stats table (without the target rule `all`)."""
+    table = out.split("Job stats:", 1)[1].split("total", 1)[0]
+    jobs = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+    jobs.pop("all", None)
+    return jobs
 
 
 def test_every_job_went_through_sbatch(runs):
@@ -177,18 +204,56 @@ def test_every_job_went_through_sbatch(runs):
     assert submitted and submitted == set(watcher.jobs), (submitted, set(watcher.jobs))
     logs = sorted((slurm / "results/logs").rglob("*.log"))
     # One log per job (a retried job's second attempt rewrote its log), each naming
-    # the SLURM job that wrote it.
-    jobs = {fields["Comment"] for fields in watcher.jobs.values()}
-    assert len(logs) == len(jobs) == len(submitted) - 1, (logs, jobs)
-    seen = set()
+    # the SLURM job that wrote it, which completed.
+    jobs = planned_jobs(out)
+    assert len(logs) == sum(jobs.values()), (logs, jobs)
+    by_slurm_job: dict = {}
     for log in logs:
         m = re.search(r"SLURM job (\d+) on node ", log.read_text())
         assert m, f"{log} was not written inside a SLURM job"
         assert m.group(1) in submitted
         assert watcher.jobs[m.group(1)]["JobState"] == "COMPLETED", log
-        seen.add(m.group(1))
-    assert len(seen) == len(logs)
+        by_slurm_job.setdefault(m.group(1), []).append(log)
+    # The short jobs share submissions, at most GROUP_SIZE to one; every other job
+    # is a submission of its own.
+    (group, size), = GROUP_SIZE.items()
+    short = sum(n for rule, n in jobs.items() if GROUPS.get(rule) == group)
+    assert short >= 2, jobs
+    groups = math.ceil(short / size)
+    for jid, its_logs in by_slurm_job.items():
+        kinds = {log_rule(log, slurm) for log in its_logs}
+        if rule_of(watcher.jobs[jid]) == f"group:{group}":
+            assert kinds <= {"evaluate", "plot"} and 1 <= len(its_logs) <= size, its_logs
+        else:
+            assert len(its_logs) == 1 and not kinds & {"evaluate", "plot"}, its_logs
+    assert sum(rule_of(watcher.jobs[j]) == f"group:{group}" for j in by_slurm_job) == groups
+    # Submissions: one per job that is not short, one per group, one retry.
+    expected = sum(jobs.values()) - short + groups + 1
+    print(f"{sum(jobs.values())} jobs ({short} short) in {len(submitted)} submissions "
+          f"(one retry); one per job would be {sum(jobs.values()) + 1}")
+    assert len(submitted) == expected < sum(jobs.values()), (len(submitted), expected, jobs)
     assert (slurm / "results/report/index.html").stat().st_size > 0
+
+
+def test_a_group_asks_for_one_job_s_cpus_and_all_its_runtime(runs):
+    """A group's jobs run one after another in one CPU (short_slots), and its time
+    limit is their runtimes added up (cluster.yaml: 10 minutes each)."""
+    slurm, _, _, watcher = runs
+    cfg = yaml.safe_load(CONFIG.read_text())["resources"]["default"]
+    seen = 0
+    for log in (slurm / "results/logs").rglob("*.log"):
+        jid = re.search(r"SLURM job (\d+) ", log.read_text()).group(1)
+        fields = watcher.jobs[jid]
+        if rule_of(fields) != "group:short":
+            continue
+        seen += 1
+        members = sum(f"SLURM job {jid} " in p.read_text()
+                      for p in (slurm / "results/logs").rglob("*.log"))
+        assert fields["NumCPUs"] == "1", fields
+        assert fields["MinMemoryNode"] == f"{cfg['mem_mb']}M", fields
+        hours, minutes = divmod(members * cfg["runtime"], 60)
+        assert fields["TimeLimit"] == f"{hours:02d}:{minutes:02d}:00", (members, fields)
+    assert seen >= 2
 
 
 def test_fit_rules_asked_for_a_gpu_and_the_others_did_not(runs):
@@ -204,7 +269,7 @@ def test_fit_rules_asked_for_a_gpu_and_the_others_did_not(runs):
             assert "gpu" not in fields.get("TresPerJob", ""), (rule, fields)
             assert "gpu" not in fields.get("TRES", ""), (rule, fields)
             assert fields["Partition"] == "cpu", (rule, fields)
-    assert set(rules) >= {"fit_svi", "fit_nuts", "simulate", "plot_corner", "plot_loss", "report"}
+    assert set(rules) >= {"fit_svi", "fit_nuts", "simulate", "group:short", "report"}
     # Inside the jobs: SLURM gave each fit a GPU, JAX saw none (it is fake) and the
     # fit fell back to the CPU as the config allows; the other jobs had no GPU.
     for log in (slurm / "results/logs").rglob("*.log"):

@@ -305,3 +305,43 @@ def test_scaling_summary_of_no_fits_says_the_scaling_part_is_off(tmp_path):
     with pytest.raises(ValueError, match="scaling.enabled is false"):
         scaling.summarise([], out)
     assert not out.exists()  # nothing half-written
+
+
+def test_evaluate_takes_the_floor_band_from_its_reference_s_floor_json(corrgauss, monkeypatch):
+    """The floor job's floor.json gives every evaluate job the band it computed itself
+    before, to the last bit: metrics.json is the same with or without it."""
+    import json
+
+    from svibench import metrics as M
+    from svibench.evaluate import reference_floor
+
+    d, ref = corrgauss
+    cov = get_model("corrgauss").covariance(get_model("corrgauss").defaults)
+    z = pd.DataFrame(np.random.default_rng(8).multivariate_normal([0, 0], cov, 4000),
+                     columns=["x", "y"])
+    fits = [write_fit(d, "floor4000", z), write_fit(d, "floor1000", z.iloc[:1000])]
+    before = [run(d, ref, files, f"before{i}")[1]["metrics"] for i, files in enumerate(fits)]
+    table = reference_floor(ref, {}, [4000, 1000, 4000], {"floor": d / "floor.json"})
+    assert sorted(table["floors"], key=int) == ["1000", "4000"]
+    assert json.loads((d / "floor.json").read_text()) == table
+
+    def recomputed(*args, **kwargs):
+        raise AssertionError("the floor band was recomputed")
+
+    monkeypatch.setattr(M, "floor_distribution", recomputed)
+    for i, files in enumerate(fits):
+        out = {"metrics": d / f"after{i}.metrics.json"}
+        evaluate_fit(files, {**ref, "floor": d / "floor.json"}, d / "t.csv", d / "t.json", {}, out)
+        old, new = (json.loads(p.read_text()) for p in (before[i], out["metrics"]))
+        assert old.pop("seconds") >= 0 and new.pop("seconds") >= 0
+        assert new == old and new["floor_draws"] == [4000, 1000][i]
+        assert new["swd"]["floor_band"] is not None
+    # Other settings than the table's (another metrics seed): computed in the job.
+    monkeypatch.undo()
+    other, _ = run(d, ref, fits[0], "seed1")
+    out = {"metrics": d / "seed1-floor.metrics.json"}
+    via = evaluate_fit(fits[0], {**ref, "floor": d / "floor.json"}, d / "t.csv", d / "t.json",
+                       {"seed": 1}, out)
+    direct = evaluate_fit(fits[0], ref, d / "t.csv", d / "t.json", {"seed": 1},
+                          {"metrics": d / "seed1-direct.metrics.json"})
+    assert via["swd"] == direct["swd"] and via["swd"] != other["swd"]

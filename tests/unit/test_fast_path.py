@@ -87,32 +87,52 @@ def bench_path():
     sys.path.remove(str(BENCH))
 
 
-LOG = """\
-[Wed Nov 25 21:32:01 2026]
-localrule simulate:
-    output: data/coin/twenty.csv
-    jobid: 2
-    wildcards: model=coin
-[Wed Nov 25 21:32:01 2026]
-rule fit_svi:
-    input: data/coin/twenty.csv
-    jobid: 7
-[Wed Nov 25 21:32:03 2026]
-Finished jobid: 2 (Rule: simulate)
-1 of 3 steps (33%) done
-[Wed Nov 25 21:32:14 2026]
-Finished jobid: 7 (Rule: fit_svi)
-"""
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
 
-def test_studylog_reads_job_times(tmp_path, bench_path):
+def write_benchmark(work, rel, seconds, rss, mtime=None):
+    """A benchmark file as Snakemake writes it (results/benchmarks/<rel>)."""
+    import os
+
+    path = work / "results/benchmarks" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + f"{seconds:.2f}\t0:00:{int(seconds):02d}\t{rss:.2f}\t900.00\t"
+                    f"100.00\t120.00\t0.00\t0.50\t80.00\t{seconds * 0.8:.2f}\n")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+
+
+def test_studylog_reads_the_benchmark_files(tmp_path, bench_path):
+    import json
+
     import studylog
 
-    log = tmp_path / "x.snakemake.log"
-    log.write_text(LOG)
-    jobs = studylog.job_times(log)
-    assert [(j["rule"], j["seconds"]) for j in jobs] == [("simulate", 2.0), ("fit_svi", 13.0)]
-    assert [r["rule"] for r in studylog.by_rule(jobs)] == ["fit_svi", "simulate"]
+    fit = tmp_path / "results/fits/coin/small/nuts/seed2"
+    fit.mkdir(parents=True)
+    (fit / "fit.json").write_text(json.dumps({"kind": "nuts"}))
+    write_benchmark(tmp_path, "simulate/coin/small.tsv", 2.0, 150.0, mtime=1000.0)
+    write_benchmark(tmp_path, "fit/coin/small/nuts/seed2.tsv", 13.2, 457.16, mtime=2000.0)
+    write_benchmark(tmp_path, "fit/coin/small/beta/seed1.tsv", 9.0, 300.0, mtime=2000.0)
+    write_benchmark(tmp_path, "plot/coin/small/corner.tsv", 3.0, 200.0, mtime=2000.0)
+    write_benchmark(tmp_path, "plot/coin/small/warm-from-other.tsv", 4.0, 210.0, mtime=2000.0)
+    write_benchmark(tmp_path, "report.tsv", 1.5, 180.0, mtime=2000.0)
+    jobs = {j["file"]: j for j in studylog.job_times(tmp_path)}
+    assert {f: (j["rule"], j["seconds"], j["max_rss_mb"]) for f, j in jobs.items()} == {
+        "simulate/coin/small.tsv": ("simulate", 2.0, 150.0),
+        "fit/coin/small/nuts/seed2.tsv": ("fit_nuts", 13.2, 457.16),
+        "fit/coin/small/beta/seed1.tsv": ("fit", 9.0, 300.0),  # no fit.json: kind unknown
+        "plot/coin/small/corner.tsv": ("plot_corner", 3.0, 200.0),
+        "plot/coin/small/warm-from-other.tsv": ("plot_warm", 4.0, 210.0),
+        "report.tsv": ("report", 1.5, 180.0)}
+    assert jobs["report.tsv"]["cpu_seconds"] == 1.2
+    # Only the jobs of a run that started at t = 1500: the simulation was earlier.
+    recent = studylog.job_times(tmp_path, since=1500.0)
+    assert sorted(j["rule"] for j in recent) == ["fit", "fit_nuts", "plot_corner", "plot_warm",
+                                                 "report"]
+    rows = studylog.by_rule(recent)
+    assert [r["rule"] for r in rows][:2] == ["fit_nuts", "fit"]
+    assert rows[0] == {"rule": "fit_nuts", "jobs": 1, "seconds": 13.2, "max": 13.2,
+                       "max_rss_mb": 457.16, "mean": 13.2}
 
 
 def test_plain_script_subset_scales_budgets(bench_path):

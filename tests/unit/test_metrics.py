@@ -295,3 +295,19 @@ def test_numpy_helpers_agree_with_scipy():
     assert M.wasserstein_1d(u, v[:300]) == pytest.approx(wasserstein_distance(u, v[:300]), rel=1e-12)
     x, y = rng.normal(size=(50, 7)), rng.normal(size=(40, 7))
     np.testing.assert_allclose(M.pairwise_distances(x, y), cdist(x, y), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("chains, ess", [(1, None), (4, 300.0)])
+def test_a_stored_floor_table_gives_the_band_score_computes(chains, ess):
+    """floor_table computed once per reference: score with it equals score without it,
+    for fits of several sizes (the band depends on the draws a half holds)."""
+    rng = np.random.default_rng(11)
+    ref = pd.DataFrame(gauss(rng, 8000, 3), columns=list("abc"))
+    kw = dict(chains=chains, ess=ess, floor_splits=20, seed=2, energy_draws=200)
+    fits = [pd.DataFrame(gauss(rng, n, 3), columns=list("abc")) for n in (4000, 500, 100)]
+    table = M.floor_table(ref, [len(f) for f in fits], **kw)
+    for fit in fits:
+        assert M.score(fit, ref, floors=table, **kw) == M.score(fit, ref, **kw)
+    # A table of other settings is not used.
+    other = M.floor_table(ref, [4000], **{**kw, "seed": 3})
+    assert M.score(fits[0], ref, floors=other, **kw) == M.score(fits[0], ref, **kw)

@@ -83,6 +83,34 @@ def test_every_fit_has_metrics_against_its_reference(tiny_study):
             assert len(pd.read_parquet(d / "mocks.parquet")) == 200
 
 
+def test_each_reference_s_floor_is_computed_once_and_changes_no_metric(tiny_study):
+    """Rule floor writes the band of every reference once (floor.json, one entry per
+    size its fits compare at); an evaluate job scoring without it writes the same
+    metrics.json (a NUTS reference, thinned to its ESS, and an exact one)."""
+    from svibench.evaluate import evaluate_fit
+
+    s = study_of(tiny_study)
+    for model, dataset, method in (("hier", "small", "nuts"), ("coin", "small", "auto_normal")):
+        ref_dir = tiny_study / f"results/reference/{model}/{dataset}"
+        floor = read(ref_dir / "floor.json")
+        assert floor["floors"] and floor["settings"]["floor_splits"] == 20
+        run = next(r for r in s.runs_on(model, dataset) if r.method == method)
+        d = tiny_study / run.dir
+        stored = read(d / "metrics.json")
+        assert str(stored["floor_draws"]) in floor["floors"]
+        data = tiny_study / f"data/{model}/{dataset}"
+        out = d / "metrics-no-floor.json"
+        evaluate_fit({"draws": d / "draws.parquet", "fit": d / "fit.json", "mocks": d / "mocks.parquet"},
+                     {"draws": ref_dir / "draws.parquet", "json": ref_dir / "reference.json",
+                      "mocks": ref_dir / "mocks.parquet"},
+                     f"{data}.csv", f"{data}.json", s.metrics_settings(s.dataset(model, dataset)),
+                     {"metrics": out}, dataset=run.label)
+        again = read(out)
+        out.unlink()
+        assert stored.pop("seconds") >= 0 and again.pop("seconds") >= 0
+        assert again == stored, (model, dataset, method)
+
+
 def test_exact_family_guides_are_scored_as_accurate(tiny_study):
     beta = read(tiny_study / "results/fits/coin/small/beta/seed1/metrics.json")
     assert beta["flags"] == [] and beta["mean_err"]["value"] < 0.2 and beta["khat"] < 0.7

@@ -52,8 +52,9 @@ def planned_jobs(work, *args):
     """[(rule, {resource: value})] of a dry run of the tiny study."""
     out = run("--configfile", "tiny.yaml", "-n", "--forceall", *args, cwd=work).stdout
     jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
-        m = re.match(r"(?:local)?rule (\w+):", block)
+    # (A SLURM profile's dry run lists a group's jobs indented under "Group job".)
+    for block in re.split(r"\n(?=[ ]*(?:local)?rule \w+:)", out):
+        m = re.match(r"[ ]*(?:local)?rule (\w+):", block)
         if not m or m.group(1) == "all":
             continue
         res = re.search(r"\n\s+resources: (.*)", block)
@@ -87,6 +88,36 @@ def test_only_fit_rules_ask_for_a_gpu(work, config):
             else:
                 assert "gpu" not in res, (profile, rule, res)
                 assert res["slurm_partition"] == "cpu", (profile, rule, res)
+
+
+def short_rules() -> set:
+    """The rules of seconds-long jobs the SLURM profiles group: scoring and figures."""
+    return {"evaluate"} | {r for r in rule_blocks() if r.startswith("plot_")}
+
+
+@pytest.mark.parametrize("profile", ["slurm", "slurm-gpu"])
+def test_slurm_profiles_group_the_short_jobs(work, profile):
+    """Every evaluate and figure job goes into group `short`, at most `size` jobs to a
+    submission, each taking the one slot a submission has; nothing else is grouped."""
+    prof = yaml.safe_load((PROFILES / profile / "config.yaml").read_text())
+    groups = dict(g.split("=") for g in prof["groups"])
+    assert set(groups) == short_rules() and set(groups.values()) == {"short"}, groups
+    (size,) = [int(c.split("=")[1]) for c in prof["group-components"] if c.startswith("short=")]
+    assert prof["resources"] == ["short_slots=1"]
+    assert prof["set-resource-scopes"] == ["short_slots=local"]
+    for rule in short_rules():
+        assert prof["set-resources"][rule] == {"short_slots": 1}, rule
+    # The dry run: its top-level jobs are the submissions.
+    out = run("--configfile", "tiny.yaml", "-n", "--forceall", "--profile",
+              str(PROFILES / profile), cwd=work).stdout
+    top = re.findall(r"^(?:local)?rule (\w+):", out, re.M)
+    grouped = re.findall(r"^    rule (\w+):", out, re.M)
+    n_groups = len(re.findall(r"Group job short ", out))
+    assert grouped and set(grouped) <= short_rules(), grouped
+    assert not set(top) & short_rules(), top
+    assert n_groups == -(-len(grouped) // size), (n_groups, len(grouped), size)
+    submissions = len([r for r in top if r != "all"]) + n_groups
+    assert submissions < len(top) - 1 + len(grouped)
 
 
 def test_config_resources_size_the_rules(work):
@@ -144,7 +175,7 @@ def test_slurm_gpu_profile_names_every_rule_that_may_get_a_gpu():
     assert capable >= GPU_RULES
     assert not {r for r in capable if r in ("simulate", "report") or r.startswith("plot")}
     profile = yaml.safe_load((PROFILES / "slurm-gpu/config.yaml").read_text())
-    gpu_jobs = profile["set-resources"]
+    gpu_jobs = {r: res for r, res in profile["set-resources"].items() if "gpu" in res}
     assert set(gpu_jobs) == capable, (
         f"missing from slurm-gpu's set-resources: {sorted(capable - set(gpu_jobs))}; "
         f"named there but asking no GPU: {sorted(set(gpu_jobs) - capable)}")

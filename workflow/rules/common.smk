@@ -261,9 +261,15 @@ def batch_priority(w):
     return batch_of(w).priority
 
 
+def floor_sizes(w):
+    """params.sizes of the floor rule, the numbers of draws of the fits scored against
+    this reference."""
+    return sorted({int(r.options["draws"]) for r in STUDY.runs_on(w.model, w.dataset)})
+
+
 def batch_evaluate_inputs(w):
     """Each seed's draws, fit.json and mocks (lists, in seed order), the dataset and
-    its reference."""
+    its reference (and its floor band, from the floor rule)."""
     b = batch_of(w)
     d = STUDY.dataset(b.first.model, b.first.dataset)
     out = {"csv": d.csv, "meta": d.meta}

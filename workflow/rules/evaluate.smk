@@ -29,6 +29,32 @@ rule reference:
         "../scripts/reference.py"
 
 
+# The noise floor's band of one reference (metrics.floor_splits random half-splits),
+# once for all the fits scored against it rather than in each evaluate job.
+rule floor:
+    input:
+        draws=f"{REFERENCE_DIR}/draws.parquet",
+        json=f"{REFERENCE_DIR}/reference.json",
+        code=[str(CODE / f"{m}.py") for m in ("metrics", "evaluate")],
+    output:
+        floor=f"{REFERENCE_DIR}/floor.json",
+    log:
+        "results/logs/floor/{model}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/floor/{model}/{dataset}.tsv"
+    conda:
+        JAX_CPU_ENV
+    threads: RESOURCES["evaluate"]["threads"]
+    resources:
+        **sized("evaluate"),
+    params:
+        settings=metrics_settings,
+        # the numbers of draws of the fits scored against this reference
+        sizes=floor_sizes,
+    script:
+        "../scripts/floor.py"
+
+
 # metrics.json of each run: its draws and posterior predictive mocks against the
 # reference of the dataset it was fitted on. A batch fit's seeds are scored in one job
 # (one rule per seed set, as the fits); NUTS and warm starts one run per job.
@@ -44,6 +70,8 @@ for rule_name, kind, seeds, fits in STUDY.batch_rules():
             metrics=[f"results/fits/{{fit}}/seed{seed}/metrics.json" for seed in seeds],
         log:
             "results/logs/evaluate/{fit}/seeds.log",
+        benchmark:
+            "results/benchmarks/evaluate/{fit}/seeds.tsv"
         wildcard_constraints:
             fit=one_of(fits),
         conda:
@@ -58,6 +86,7 @@ for rule_name, kind, seeds, fits in STUDY.batch_rules():
             "../scripts/evaluate.py"
 
 
+# metrics.json of one run (NUTS; a warm start below): as above, one run per job.
 rule evaluate:
     input:
         unpack(dataset_files),
@@ -67,11 +96,14 @@ rule evaluate:
         ref_draws=f"{REFERENCE_DIR}/draws.parquet",
         ref_json=f"{REFERENCE_DIR}/reference.json",
         ref_mocks=f"{REFERENCE_DIR}/mocks.parquet",
+        ref_floor=f"{REFERENCE_DIR}/floor.json",
         code=[str(CODE / f"{m}.py") for m in ("metrics", "evaluate", "predictive")],
     output:
         metrics=f"{RUN_DIR}/metrics.json",
     log:
         "results/logs/evaluate/{model}/{dataset}/{method}/{tag}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{model}/{dataset}/{method}/{tag}.tsv"
     wildcard_constraints:
         method=one_of(methods_of_kind("nuts")),
     conda:
@@ -104,6 +136,8 @@ rule scaling_summary:
         ),
     log:
         "results/logs/scaling/summary.log",
+    benchmark:
+        "results/benchmarks/scaling/summary.tsv"
     conda:
         JAX_CPU_ENV
     threads: 1

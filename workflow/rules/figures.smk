@@ -17,6 +17,8 @@ rule plot_corner:
         ),
     log:
         "results/logs/plot/{model}/{dataset}/corner.log",
+    benchmark:
+        "results/benchmarks/plot/{model}/{dataset}/corner.tsv"
     conda:
         JAX_CPU_ENV
     threads: RESOURCES["plot"]["threads"]
@@ -44,6 +46,8 @@ use rule plot_corner as plot_loss with:
         ),
     log:
         "results/logs/plot/{model}/{dataset}/loss.log",
+    benchmark:
+        "results/benchmarks/plot/{model}/{dataset}/loss.tsv"
     params:
         kind="loss",
         fit_dirs=figure_runs("svi"),
@@ -64,6 +68,8 @@ use rule plot_corner as plot_density with:
         ),
     log:
         "results/logs/plot/{model}/{dataset}/density.log",
+    benchmark:
+        "results/benchmarks/plot/{model}/{dataset}/density.tsv"
     wildcard_constraints:
         model=one_of(STUDY.models_with_figure("density")),
     params:
@@ -86,6 +92,8 @@ use rule plot_corner as plot_groups with:
         ),
     log:
         "results/logs/plot/{model}/{dataset}/groups.log",
+    benchmark:
+        "results/benchmarks/plot/{model}/{dataset}/groups.tsv"
     wildcard_constraints:
         model=one_of(STUDY.models_with_figure("groups")),
     params:
@@ -114,6 +122,8 @@ rule plot_predictive:
         ),
     log:
         "results/logs/plot/{model}/{dataset}/predictive.log",
+    benchmark:
+        "results/benchmarks/plot/{model}/{dataset}/predictive.tsv"
     wildcard_constraints:
         model=one_of(STUDY.models_with_predictive()),
     conda:
@@ -147,6 +157,8 @@ rule plot_warm:
         ),
     log:
         "results/logs/plot/{model}/{dataset}/warm-from-{source}.log",
+    benchmark:
+        "results/benchmarks/plot/{model}/{dataset}/warm-from-{source}.tsv"
     conda:
         JAX_CPU_ENV
     threads: RESOURCES["plot"]["threads"]

@@ -7,6 +7,8 @@ rule report:
         report(S.REPORT, caption="../report/report.rst", category="Report"),
     log:
         "results/logs/report.log",
+    benchmark:
+        "results/benchmarks/report.tsv"
     conda:
         JAX_CPU_ENV
     threads: RESOURCES["report"]["threads"]

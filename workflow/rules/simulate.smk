@@ -7,6 +7,8 @@ rule simulate:
         meta=f"{DATA}.json",
     log:
         "results/logs/simulate/{model}/{dataset}.log",
+    benchmark:
+        "results/benchmarks/simulate/{model}/{dataset}.tsv"
     conda:
         JAX_CPU_ENV
     threads: 1

@@ -11,7 +11,8 @@ start_job(sm.log[0])
 from svibench.evaluate import evaluate_fit  # noqa: E402
 
 i = sm.input
-reference = {"draws": i.ref_draws, "json": i.ref_json, "mocks": i.ref_mocks}
+reference = {"draws": i.ref_draws, "json": i.ref_json, "mocks": i.ref_mocks,
+             "floor": i.ref_floor}
 if "labels" in sm.params.keys():
     for draws, fit, mocks, metrics, label in zip(i.draws, i.fit, i.mocks, sm.output.metrics,
                                                  sm.params.labels):

@@ -83,11 +83,34 @@ def reference_ess(ref_info: dict) -> float | None:
     return (ref_info.get("diagnostics") or {}).get("min_ess_bulk")
 
 
+def reference_floor(reference_files: dict, settings: dict, sizes, out: dict) -> dict:
+    """The ``floor`` job: the noise floor's band of one reference (``floor.json``,
+    ``metrics.floor_table``), for fits of ``sizes`` draws, so that each evaluate job
+    reads it instead of recomputing it. ``reference_files``: ``draws``, ``json``;
+    ``out``: ``floor``."""
+    t0 = time.perf_counter()
+    settings = {**config.defaults("metrics"), **(settings or {})}
+    ref_info = io.read_json(reference_files["json"])
+    ref = io.read_parquet(reference_files["draws"])
+    table = M.floor_table(ref, sizes, columns=list(ref.columns),
+                          chains=int(ref_info.get("chains") or 1),
+                          projections=settings["projections"], seed=settings["seed"],
+                          energy_draws=settings["energy_draws"],
+                          floor_splits=settings["floor_splits"], ess=reference_ess(ref_info))
+    io.write_json(out["floor"], table)
+    log.info("floor of %s/%s: draws per half %s, %.1f s", ref_info.get("model"),
+             ref_info.get("dataset"), sorted(table["floors"], key=int),
+             time.perf_counter() - t0)
+    return table
+
+
 def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, settings: dict,
                  out: dict, dataset: str | None = None) -> dict:
     """``fit_files``: ``draws``, ``fit``, ``mocks`` (optional); ``reference_files``:
-    ``draws``, ``json``, ``mocks``; ``out``: ``metrics``. ``dataset``: the name recorded
-    (a warm-start fit's ``{from}-to-{to}``); the fit's own by default."""
+    ``draws``, ``json``, ``mocks``, ``floor`` (optional: the reference's floor bands,
+    ``reference_floor``; computed here where missing); ``out``: ``metrics``.
+    ``dataset``: the name recorded (a warm-start fit's ``{from}-to-{to}``); the fit's
+    own by default."""
     t0 = time.perf_counter()
     defaults = config.defaults("metrics")
     settings = {**defaults, **(settings or {})}
@@ -109,11 +132,13 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
         log.warning("%s: status %s, metrics left null", fit["method"], result["status"])
     else:
         ref = io.read_parquet(reference_files["draws"])
+        floors = io.read_json(reference_files["floor"]) if reference_files.get("floor") else None
         result.update(M.score(draws, ref, columns=list(ref.columns),
                               chains=int(ref_info.get("chains") or 1),
                               projections=settings["projections"], seed=settings["seed"],
                               energy_draws=settings["energy_draws"],
-                              floor_splits=settings["floor_splits"], ess=reference_ess(ref_info)))
+                              floor_splits=settings["floor_splits"], ess=reference_ess(ref_info),
+                              floors=floors))
         if fit["kind"] != "nuts":  # SVI and Pathfinder: PSIS k-hat of the approximation
             result["khat"] = (fit.get("psis") or {}).get("khat")
             result["khat_info"] = khat_info(fit, thresholds)

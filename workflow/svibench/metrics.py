@@ -148,6 +148,19 @@ def reference_halves(reference: np.ndarray, chains: int = 1) -> tuple[np.ndarray
     return reference[:half], reference[half:]
 
 
+def floor_pool(ref: np.ndarray, ess: float | None) -> np.ndarray:
+    """The draws a floor's random halves come from: a NUTS reference thinned evenly to
+    its effective sample size ``ess``, any other reference as it is."""
+    if ess is not None and math.isfinite(ess) and ess >= 4:
+        return thin(ref, int(ess))
+    return ref
+
+
+def floor_size(pool: int, m: int) -> int:
+    """Draws a half of a floor split holds: ``m``, at most half the ``pool``."""
+    return max(2, min(m, pool // 2))
+
+
 def floor_distribution(ref: np.ndarray, m: int, *, splits: int = 20, seed: int = 0,
                        ess: float | None = None, projections: int = 128,
                        energy_draws: int = 1000) -> dict:
@@ -161,10 +174,9 @@ def floor_distribution(ref: np.ndarray, m: int, *, splits: int = 20, seed: int =
     understate the noise). Returns ``{"values": {metric: [one per split]}, "draws": n}``
     (``sd_ratio``'s values are ``[min, max]`` pairs). Seeded by ``seed``: the same
     reference and settings give the same floor."""
-    if ess is not None and math.isfinite(ess) and ess >= 4:
-        ref = thin(ref, int(ess))
+    ref = floor_pool(ref, ess)
     half = len(ref) // 2
-    n = max(2, min(m, half))
+    n = floor_size(len(ref), m)
     rng = np.random.default_rng([int(seed), 20_240_601])
     kw = {"projections": projections, "seed": seed, "energy_draws": energy_draws}
     out: dict[str, list] = {k: [] for k in METRIC_NAMES}
@@ -201,9 +213,56 @@ def floor_summary(dist: dict) -> dict:
     return out
 
 
+def standardised(draws, reference: np.ndarray) -> np.ndarray:
+    """``draws`` (an array) in the coordinates of ``reference``: centred by its mean,
+    divided by its sd."""
+    mean, sd = standardiser(reference)
+    return (draws - mean) / sd
+
+
+def floor_settings(columns, chains: int, reference_draws: int, *, projections: int,
+                   seed: int, energy_draws: int, floor_splits: int, ess) -> dict:
+    """Everything a reference's floor band depends on besides its draws: a stored
+    table (``floor_table``) is used only where these are the same."""
+    return {"columns": list(columns), "chains": int(chains),
+            "reference_draws": int(reference_draws), "projections": int(projections),
+            "seed": int(seed), "energy_draws": int(energy_draws),
+            "floor_splits": int(floor_splits), "ess": None if ess is None else float(ess)}
+
+
+def floor_table(reference_draws, sizes, *, columns=None, chains: int = 1,
+                projections: int = 128, seed: int = 0, energy_draws: int = 1000,
+                floor_splits: int = 20, ess: float | None = None) -> dict:
+    """The floor bands of one reference, once for every fit scored against it.
+
+    The band (``floor_median``, ``floor_band``: ``floor_distribution`` over
+    ``floor_splits`` random half-splits) depends only on the reference, the settings
+    and the draws a half holds, which ``score`` takes from the fit's number of draws.
+    ``sizes``: the numbers of draws of the fits. Returns ``{"settings":
+    floor_settings(...), "floors": {str(draws a half holds): {metric: {"floor_median",
+    "floor_band"}}}}``; ``score(..., floors=table)`` then gives what it computes
+    without it, to the last bit."""
+    columns = list(columns if columns is not None else reference_draws.columns)
+    raw = as_array(reference_draws, columns)
+    ref = standardised(raw, raw)
+    a, b = reference_halves(ref, chains)
+    pool = len(floor_pool(ref, ess))
+    floors: dict[str, dict] = {}
+    if floor_splits > 0:
+        for size in sorted({int(s) for s in sizes}):
+            m = min(size, len(a), len(b))
+            if str(floor_size(pool, m)) not in floors:
+                dist = floor_distribution(ref, m, splits=floor_splits, seed=seed, ess=ess,
+                                          projections=projections, energy_draws=energy_draws)
+                floors[str(dist["draws"])] = floor_summary(dist)
+    settings = floor_settings(columns, chains, len(ref), projections=projections, seed=seed,
+                              energy_draws=energy_draws, floor_splits=floor_splits, ess=ess)
+    return {"settings": settings, "floors": floors}
+
+
 def score(fit_draws, reference_draws, *, columns=None, chains: int = 1,
           projections: int = 128, seed: int = 0, energy_draws: int = 1000,
-          floor_splits: int = 20, ess: float | None = None) -> dict:
+          floor_splits: int = 20, ess: float | None = None, floors: dict | None = None) -> dict:
     """Each metric of the fit with its noise floor.
 
     Returns ``{metric: {"value", "floor", "floor_median", "floor_band"},
@@ -213,7 +272,9 @@ def score(fit_draws, reference_draws, *, columns=None, chains: int = 1,
     ``floor_median`` and ``floor_band`` (95 %) come from ``floor_splits`` random
     half-splits of ``k`` draws each (``floor_distribution``; ``ess``: a NUTS
     reference's bulk ESS, to which it is thinned first). ``floor_splits`` 0 skips
-    them (``null``)."""
+    them (``null``). ``floors``: the reference's ``floor_table``; its band is taken
+    from there when it was computed with these settings for this many draws, else
+    computed here (the same numbers either way)."""
     columns = list(columns if columns is not None else reference_draws.columns)
     ref = as_array(reference_draws, columns)
     q = as_array(fit_draws, columns)
@@ -229,10 +290,17 @@ def score(fit_draws, reference_draws, *, columns=None, chains: int = 1,
     out["draws_compared"] = int(m)
     out["floor_splits"], out["floor_draws"] = int(floor_splits), None
     if floor_splits > 0:
-        dist = floor_distribution(ref, m, splits=floor_splits, ess=ess, **kw)
-        for k, v in floor_summary(dist).items():
+        n = floor_size(len(floor_pool(ref, ess)), m)
+        stored = None
+        if floors is not None and floors.get("settings") == floor_settings(
+                columns, chains, len(ref), floor_splits=floor_splits, ess=ess, **kw):
+            stored = floors.get("floors", {}).get(str(n))
+        if stored is None:
+            dist = floor_distribution(ref, m, splits=floor_splits, ess=ess, **kw)
+            stored = floor_summary(dist)
+        for k, v in stored.items():
             out[k].update(v)
-        out["floor_draws"] = dist["draws"]
+        out["floor_draws"] = n
     return out
 
 
