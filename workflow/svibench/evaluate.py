@@ -10,8 +10,9 @@ It never imports JAX (a NUTS fit's ESS and R-hat are ArviZ's). Keys of ``metrics
   "floor_median", "floor_band"}`` (see ``svibench.metrics``: the floor of one split,
   and the median and 95 % band over ``floor_splits`` random half-splits of
   ``floor_draws`` draws), ``draws_compared``;
-- ``khat`` (SVI: PSIS k-hat, computed in the fit job: a number, or ``{median, low,
-  high, values}`` over several particle sets), ``khat_info`` (``particles``, the
+- ``khat`` (SVI: PSIS k-hat, computed in the fit job: ``{median, low, high, values}``
+  over its particle sets, or one number where there was one set), ``khat_info``
+  (``particles`` a set, ``sets``, the
   sample-size ``threshold``, what it is ``of``: AutoDAIS's is of its augmented
   sampler), ``mode_mass`` (models with modes: shares with their binomial ``se``; NUTS:
   each chain's shares and whether the chains sit in ``separated`` modes), ``mcmc``
@@ -65,12 +66,26 @@ def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
             "seconds_per_effective_draw": seconds / ess if seconds and ess else None}
 
 
+def khat_value(psis: dict):
+    """metrics.json's ``khat`` from fit.json's ``psis``: ``{median, low, high, values}``
+    over the particle sets (``khat_sets``, ``khat_spread``), or the one number of a fit
+    with a single set (Pathfinder, older fits); None without one."""
+    med, sets = psis.get("khat"), psis.get("khat_sets")
+    if med is None or not sets:
+        return med
+    low, high = psis.get("khat_spread") or [min(v for v in sets if v is not None),
+                                             max(v for v in sets if v is not None)]
+    return {"median": med, "low": low, "high": high,
+            "values": [v for v in sets if v is not None]}
+
+
 def khat_info(fit: dict, thresholds: dict) -> dict:
     """How the fit job computed k-hat: particles, the sample-size threshold for them,
     what it is of, any error."""
     psis = fit.get("psis") or {}
     particles = psis.get("particles")
-    return {"particles": particles, "threshold": M.khat_threshold(particles, thresholds["khat"]),
+    return {"particles": particles, "sets": psis.get("sets") or (1 if psis.get("khat") is not None else None),
+            "threshold": M.khat_threshold(particles, thresholds["khat"]),
             "method": psis.get("method"), "of": METHODS[fit["method"]].khat_of if fit["method"] in METHODS else "the guide",
             "error": psis.get("error")}
 
@@ -115,7 +130,7 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
                               energy_draws=settings["energy_draws"],
                               floor_splits=settings["floor_splits"], ess=reference_ess(ref_info)))
         if fit["kind"] != "nuts":  # SVI and Pathfinder: PSIS k-hat of the approximation
-            result["khat"] = (fit.get("psis") or {}).get("khat")
+            result["khat"] = khat_value(fit.get("psis") or {})
             result["khat_info"] = khat_info(fit, thresholds)
         else:
             result["mcmc"] = mcmc_summary(draws, fit)
