@@ -21,7 +21,9 @@ It never imports JAX (a NUTS fit's ESS and R-hat are ArviZ's). Keys of ``metrics
   intervals, beside the reference's);
 - ``flags``: the checks the fit fails (``metrics.judge``; k-hat is not one);
   ``notes``: diagnostics beyond their threshold (k-hat); ``collapsed``: some sd_ratio
-  below 0.05; ``cost``: seconds and steps.
+  below 0.05; ``cost``: seconds and steps, ``converged_at``, ``final_elbo`` and
+  ``stopped_with_trend`` (fit.json's; for the report's table of diagnostics,
+  ``svibench.trust``).
 
 A fit that did not finish (``status`` not ``ok``) or has non-finite draws gets every
 metric ``null`` — never a number.
@@ -52,7 +54,8 @@ def cost(fit: dict) -> dict:
     sec = fit.get("seconds") or {}
     return {"seconds": sec.get("total"), "compile": sec.get("compile"), "run": sec.get("run"),
             "job": sec.get("job"), "steps": fit.get("steps_run"),
-            "converged_at": fit.get("converged_at"), "final_elbo": fit.get("final_elbo")}
+            "converged_at": fit.get("converged_at"), "final_elbo": fit.get("final_elbo"),
+            "stopped_with_trend": fit.get("stopped_with_trend")}
 
 
 def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
