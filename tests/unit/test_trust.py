@@ -114,3 +114,23 @@ def test_the_report_shows_the_table_of_diagnostics(tmp_path):
     table = html[html.index('id="diagnostics"'):]
     assert "k̂ over its threshold" in table and "stopped with a trend" in table
     assert "<td>1</td><td>0</td><td>0</td><td>2</td>" in table  # khat: TP FP FN TN
+
+
+def test_the_report_gives_the_reason_of_an_undefined_value(tmp_path):
+    ok = {"status": "ok", "kind": "svi", "seed": 1, "mean_err": {"value": 0.05, "floor": 0.01},
+          "sd_ratio": {"value": [0.95, 1.05], "floor": [0.99, 1.01]},
+          "swd": {"value": 0.1, "floor": 0.01}, "energy": {"value": 0.01, "floor": 0.001},
+          "khat": 0.3, "khat_info": {"particles": 4000, "threshold": 0.7}, "mcmc": None,
+          "predictive": None, "mode_mass": None,
+          "cost": {"seconds": 1.0, "steps": 10, "final_elbo": -3.0, "stopped_with_trend": False}}
+    ev = {"model": "m", "dataset": "d", "predictive": None, "fits": [{"group": "g", "m": ok}],
+          "reference": {"kind": "exact", "n_draws": 100, "meets_standard": True, "problems": []}}
+    study = {"model": "m", "dataset": "d", "description": "", "truth": {}, "entries": [],
+             "figures": [], "evaluation": ev}
+    build_report([study], {}, {}, tmp_path / "a.html")
+    html = (tmp_path / "a.html").read_text()
+    assert '<td title="undefined: no failed fit">– <small>(no failed fit)</small></td>' in html
+    nuts = {**ok, "kind": "nuts", "khat": None}
+    build_report([{**study, "evaluation": {**ev, "fits": [{"group": "nuts", "m": nuts}]}}],
+                 {}, {}, tmp_path / "b.html")
+    assert 'id="diagnostics"' not in (tmp_path / "b.html").read_text()  # nothing to score

@@ -109,16 +109,16 @@ def scaling_html(summary: dict, figure) -> str:
 
 def diagnostics_html(studies: list[dict], thresholds: dict | None = None) -> str:
     """The table of which diagnostics can be trusted, over every scored fit of every
-    study (``svibench.trust``); '' when nothing was scored."""
+    study (``svibench.trust``); '' when no SVI or Pathfinder fit was scored."""
     from .. import trust
     from ..metrics import THRESHOLDS
 
     fits = [{"dataset": (s["model"], s["dataset"]), "m": f["m"]}
             for s in studies if s.get("evaluation") for f in s["evaluation"]["fits"]]
-    if not fits:
+    table = trust.trust_table(fits, thresholds)
+    if not table["fits"]:  # no SVI or Pathfinder fit scored
         return ""
-    return render("diagnostics.html", trust=trust.trust_table(fits, thresholds),
-                  thresholds={**THRESHOLDS, **(thresholds or {})})
+    return render("diagnostics.html", trust=table, thresholds={**THRESHOLDS, **(thresholds or {})})
 
 
 def build_report(studies: list[dict], config: dict, versions: dict, out_path,
