@@ -83,11 +83,13 @@ def khat_value(psis: dict):
 
 
 def khat_info(fit: dict, thresholds: dict) -> dict:
-    """How the fit job computed k-hat: particles, the sample-size threshold for them,
-    what it is of, any error."""
+    """How the fit job computed k-hat: particles (a set's), the number of particle sets
+    (1 for Pathfinder's and older fits), the sample-size threshold for a set, what it is
+    of, any error."""
     psis = fit.get("psis") or {}
     particles = psis.get("particles")
-    return {"particles": particles, "sets": psis.get("sets") or (1 if psis.get("khat") is not None else None),
+    sets = psis.get("sets") or (1 if psis.get("khat") is not None else None)
+    return {"particles": particles, "sets": sets,
             "threshold": M.khat_threshold(particles, thresholds["khat"]),
             "method": psis.get("method"), "of": METHODS[fit["method"]].khat_of if fit["method"] in METHODS else "the guide",
             "error": psis.get("error")}
