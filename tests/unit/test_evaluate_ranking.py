@@ -345,3 +345,25 @@ def test_evaluate_takes_the_floor_band_from_its_reference_s_floor_json(corrgauss
     direct = evaluate_fit(fits[0], ref, d / "t.csv", d / "t.json", {"seed": 1},
                           {"metrics": d / "seed1-direct.metrics.json"})
     assert via["swd"] == direct["swd"] and via["swd"] != other["swd"]
+
+
+def test_khat_over_particle_sets_reaches_metrics_json_as_median_and_spread(corrgauss):
+    d, ref = corrgauss
+    cov = get_model("corrgauss").covariance(get_model("corrgauss").defaults)
+    z = np.random.default_rng(6).multivariate_normal([0, 0], cov, 4000)
+    psis = {"khat": 0.9, "khat_sets": [0.5, 0.8, 0.9, 1.1, 1.4], "khat_spread": [0.5, 1.4],
+            "threshold": 0.7, "particles": 4000, "sets": 5, "method": "psis_diagnostic weights"}
+    m, _ = run(d, ref, write_fit(d, "sets", pd.DataFrame(z, columns=["x", "y"]), psis=psis),
+               "sets")
+    assert m["khat"] == {"median": 0.9, "low": 0.5, "high": 1.4,
+                         "values": [0.5, 0.8, 0.9, 1.1, 1.4]}
+    assert m["khat_info"]["sets"] == 5 and m["khat_info"]["particles"] == 4000
+    assert m["flags"] == [] and m["notes"] == ["khat 0.9 > 0.7 (4000 particles, 0.5-1.4 over 5 sets)"]
+
+
+def test_the_report_labels_auto_dais_khat_as_of_its_augmented_sampler():
+    of = "AutoDAIS's augmented sampler (not its marginal over the latents)"
+    m = {**metric(khat=0.4), "khat_info": {"particles": 4000, "of": of}}
+    html = ranking_html(evaluation({"auto_dais": [m], "auto_normal": [metric(khat=0.4)]}))
+    assert html.count("<small>(aug.)</small>") == 1
+    assert "k̂ of AutoDAIS&#39;s augmented sampler" in html

@@ -96,3 +96,70 @@ def test_khat_of_laplace_uses_its_gaussian_not_the_point_mass():
     out = psis_khat(fn, guide, fit.params, arrays, seed=1)
     # The Laplace approximation of a Gaussian is exact: flat weights, k-hat < 0.5.
     assert out["method"] == "laplace gaussian" and out["khat"] < 0.5
+
+
+def best_logit_normal_of_beta_13_9():
+    """AutoNormal on coin / twenty (12 heads of 20: Beta(13, 9)) at the logit-normal
+    that minimises KL(q || p), found by Gauss-Hermite quadrature of the ELBO: loc 0.385,
+    scale 0.443 in logit space (the issue's near-exact guide)."""
+    from scipy import optimize, special, stats
+
+    x, w = np.polynomial.hermite_e.hermegauss(80)
+    w = w / w.sum()
+
+    def neg_elbo(th):  # -(E_q log p(logit f) + entropy) up to constants
+        z = th[0] + np.exp(th[1]) * x
+        logp = (stats.beta.logpdf(special.expit(z), 13, 9) + np.log(special.expit(z))
+                + np.log(special.expit(-z)))
+        return -(np.sum(w * logp) + th[1])
+
+    loc, log_scale = optimize.minimize(neg_elbo, [0.4, np.log(0.4)]).x
+    arrays, static = problem("coin", n=20, heads=12)
+    fn = bound_model("coin", static)
+    guide = get_method("auto_normal").build(fn)
+    run_svi(fn, guide, arrays, max_steps=2, lr=0.01, chunk=2)  # sets up the guide
+    params = {"f_auto_loc": jnp.asarray(loc, jnp.float32),
+              "f_auto_scale": jnp.asarray(np.exp(log_scale), jnp.float32)}
+    return fn, guide, params, arrays, loc, np.exp(log_scale)
+
+
+def test_khat_of_the_best_logit_normal_of_beta_13_9_has_its_spread_and_is_no_red_mark():
+    from svibench import seeds
+    from svibench.evaluate import khat_value
+    from svibench.presentation import ranking
+    from svibench.presentation.render import fmt
+    from svibench.presentation.report import ranking_html
+
+    fn, guide, params, arrays, loc, scale = best_logit_normal_of_beta_13_9()
+    assert loc == pytest.approx(0.385, abs=0.005) and scale == pytest.approx(0.443, abs=0.005)
+    psis = psis_khat(fn, guide, params, arrays, seed=seeds.psis(1))
+    again = psis_khat(fn, guide, params, arrays, seed=seeds.psis(1))
+    other = psis_khat(fn, guide, params, arrays, seed=seeds.psis(2))
+    sets = psis["khat_sets"]
+    assert psis["error"] is None and psis["sets"] == len(sets) == 5 and psis["particles"] == 4000
+    assert len(set(sets)) == 5                      # independent sets: five different values
+    assert again["khat_sets"] == sets               # reproducible: same seed, same values
+    assert set(other["khat_sets"]).isdisjoint(sets)  # another fit's seed: other sets
+    assert psis["khat"] == pytest.approx(np.median(sets))
+    assert psis["khat_spread"] == [min(sets), max(sets)] and min(sets) < max(sets)
+    assert psis["threshold"] == 0.7                 # min(1 - 1/log10(4000), 0.7)
+    # a near-exact guide: k-hat far beyond its threshold (the tail fit of flat weights)
+    assert psis["khat"] > psis["threshold"]
+    # scored as evaluate does: accurate, k-hat a note with its spread, never a red mark
+    m = {"status": "ok", "kind": "svi", "seed": 1,
+         "mean_err": {"value": 0.011, "floor": 0.02}, "sd_ratio": {"value": [0.974, 0.974],
+                                                                 "floor": [0.98, 0.98]},
+         "swd": {"value": 0.02, "floor": 0.02, "floor_band": None},
+         "energy": {"value": 0.001, "floor": 0.001}, "khat": khat_value(psis),
+         "khat_info": {"particles": 4000, "sets": 5, "of": "the guide"}, "mcmc": None,
+         "predictive": None, "mode_mass": None, "cost": {"seconds": 1.0, "steps": 100}}
+    ev = {"model": "coin", "dataset": "twenty", "fits": [{"group": "auto_normal", "m": m}],
+          "predictive": None,
+          "reference": {"kind": "exact", "n_draws": 4000, "meets_standard": True, "problems": []}}
+    row = ranking.group_rows(ev)[0]
+    assert row["red"] == 0 and "bad" not in row["marks"].values()
+    k = row["v"]["khat"]
+    assert (k["min"], k["max"], k["n"]) == (min(sets), max(sets), 5) and k["note"]
+    html = ranking_html(ev)
+    assert '<td class="diag"' in html and "5 values over seeds and particle sets" in html
+    assert f'<small>({fmt(min(sets), 2)}–{fmt(max(sets), 2)})</small>' in html

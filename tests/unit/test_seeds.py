@@ -18,3 +18,13 @@ def test_repeats_are_consecutive_from_the_methods_seed():
     assert seeds.repeats(5, 3) == [5, 6, 7]
     assert seeds.repeats(5, 1) == [5]
     assert seeds.repeats(5, 0) == []
+
+
+def test_psis_particle_sets_have_keys_of_their_own_reproducibly():
+    import numpy as np
+
+    a = np.asarray(seeds.psis_set_keys(seeds.psis(1), 5))
+    assert a.shape[0] == 5 and len({tuple(k) for k in a.reshape(5, -1)}) == 5
+    assert (a == np.asarray(seeds.psis_set_keys(seeds.psis(1), 5))).all()
+    b = np.asarray(seeds.psis_set_keys(seeds.psis(2), 5))  # the next repeat's sets
+    assert not {tuple(k) for k in a.reshape(5, -1)} & {tuple(k) for k in b.reshape(5, -1)}

@@ -5,6 +5,7 @@ import json
 import re
 from html import unescape
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -73,6 +74,11 @@ def test_every_fit_has_metrics_against_its_reference(tiny_study):
         if fit["kind"] == "nuts":
             assert m["khat"] is None and m["mcmc"]["min_ess_bulk"] > 0 and m["mcmc"]["max_rhat"] > 0.9
             assert m["mcmc"]["seconds_per_effective_draw"] > 0
+        elif fit["kind"] == "svi":  # the median and spread over particle sets
+            sets = fit["psis"]["khat_sets"]
+            assert len(sets) == fit["psis"]["sets"] == 5 and len(set(sets)) == 5, d
+            assert m["khat"]["median"] == fit["psis"]["khat"] == pytest.approx(np.median(sets)), d
+            assert [m["khat"]["low"], m["khat"]["high"]] == fit["psis"]["khat_spread"], d
         else:
             assert isinstance(m["khat"], float), d
         if fit["model"] in ("coin", "linreg", "hier"):
@@ -113,7 +119,7 @@ def test_each_reference_s_floor_is_computed_once_and_changes_no_metric(tiny_stud
 
 def test_exact_family_guides_are_scored_as_accurate(tiny_study):
     beta = read(tiny_study / "results/fits/coin/small/beta/seed1/metrics.json")
-    assert beta["flags"] == [] and beta["mean_err"]["value"] < 0.2 and beta["khat"] < 0.7
+    assert beta["flags"] == [] and beta["mean_err"]["value"] < 0.2 and M.khat_summary(beta["khat"])["median"] < 0.7
     mix = read(tiny_study / "results/fits/multimodal/default/mixture/seed1/metrics.json")
     assert mix["mode_mass"]["missing"] == [] and mix["mode_mass"]["reference"] == pytest.approx([0.5, 0.5], abs=0.02)
 
@@ -133,6 +139,8 @@ def test_report_ranks_every_method_against_the_reference(tiny_study):
     assert "auto_normal (warm from small)" in html
     assert "<td>1, 2</td>" in html  # coin's repeated guides list their seeds
     assert "Posterior predictive check" in html
+    trust = re.findall(r"<table class=[\"']trust[\"']>(.*?)</table>", html, flags=re.S)
+    assert len(trust) == 1 and "k̂ over its threshold" in trust[0]  # over the whole study
     # hier's auto_normal, 300 steps, is far off: red cells
     hier = tables[[m for m in cfg["models"] for _ in cfg["models"][m]["datasets"]].index("hier")]
     assert "class='bad'" in hier or 'class="bad"' in hier

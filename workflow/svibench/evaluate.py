@@ -10,8 +10,9 @@ It never imports JAX (a NUTS fit's ESS and R-hat are ArviZ's). Keys of ``metrics
   "floor_median", "floor_band"}`` (see ``svibench.metrics``: the floor of one split,
   and the median and 95 % band over ``floor_splits`` random half-splits of
   ``floor_draws`` draws), ``draws_compared``;
-- ``khat`` (SVI: PSIS k-hat, computed in the fit job: a number, or ``{median, low,
-  high, values}`` over several particle sets), ``khat_info`` (``particles``, the
+- ``khat`` (SVI: PSIS k-hat, computed in the fit job: ``{median, low, high, values}``
+  over its particle sets, or one number where there was one set), ``khat_info``
+  (``particles`` a set, ``sets``, the
   sample-size ``threshold``, what it is ``of``: AutoDAIS's is of its augmented
   sampler), ``mode_mass`` (models with modes: shares with their binomial ``se``; NUTS:
   each chain's shares and whether the chains sit in ``separated`` modes), ``mcmc``
@@ -20,7 +21,9 @@ It never imports JAX (a NUTS fit's ESS and R-hat are ArviZ's). Keys of ``metrics
   intervals, beside the reference's);
 - ``flags``: the checks the fit fails (``metrics.judge``; k-hat is not one);
   ``notes``: diagnostics beyond their threshold (k-hat); ``collapsed``: some sd_ratio
-  below 0.05; ``cost``: seconds and steps.
+  below 0.05; ``cost``: seconds and steps, ``converged_at``, ``final_elbo`` and
+  ``stopped_with_trend`` (fit.json's; for the report's table of diagnostics,
+  ``svibench.trust``).
 
 A fit that did not finish (``status`` not ``ok``) or has non-finite draws gets every
 metric ``null`` — never a number.
@@ -51,7 +54,8 @@ def cost(fit: dict) -> dict:
     sec = fit.get("seconds") or {}
     return {"seconds": sec.get("total"), "compile": sec.get("compile"), "run": sec.get("run"),
             "job": sec.get("job"), "steps": fit.get("steps_run"),
-            "converged_at": fit.get("converged_at"), "final_elbo": fit.get("final_elbo")}
+            "converged_at": fit.get("converged_at"), "final_elbo": fit.get("final_elbo"),
+            "stopped_with_trend": fit.get("stopped_with_trend")}
 
 
 def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
@@ -65,12 +69,28 @@ def mcmc_summary(draws: pd.DataFrame, fit: dict) -> dict:
             "seconds_per_effective_draw": seconds / ess if seconds and ess else None}
 
 
+def khat_value(psis: dict):
+    """metrics.json's ``khat`` from fit.json's ``psis``: ``{median, low, high, values}``
+    over the particle sets (``khat_sets``, ``khat_spread``), or the one number of a fit
+    with a single set (Pathfinder, older fits); None without one."""
+    med, sets = psis.get("khat"), psis.get("khat_sets")
+    if med is None or not sets:
+        return med
+    low, high = psis.get("khat_spread") or [min(v for v in sets if v is not None),
+                                             max(v for v in sets if v is not None)]
+    return {"median": med, "low": low, "high": high,
+            "values": [v for v in sets if v is not None]}
+
+
 def khat_info(fit: dict, thresholds: dict) -> dict:
-    """How the fit job computed k-hat: particles, the sample-size threshold for them,
-    what it is of, any error."""
+    """How the fit job computed k-hat: particles (a set's), the number of particle sets
+    (1 for Pathfinder's and older fits), the sample-size threshold for a set, what it is
+    of, any error."""
     psis = fit.get("psis") or {}
     particles = psis.get("particles")
-    return {"particles": particles, "threshold": M.khat_threshold(particles, thresholds["khat"]),
+    sets = psis.get("sets") or (1 if psis.get("khat") is not None else None)
+    return {"particles": particles, "sets": sets,
+            "threshold": M.khat_threshold(particles, thresholds["khat"]),
             "method": psis.get("method"), "of": METHODS[fit["method"]].khat_of if fit["method"] in METHODS else "the guide",
             "error": psis.get("error")}
 
@@ -140,7 +160,7 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
                               floor_splits=settings["floor_splits"], ess=reference_ess(ref_info),
                               floors=floors))
         if fit["kind"] != "nuts":  # SVI and Pathfinder: PSIS k-hat of the approximation
-            result["khat"] = (fit.get("psis") or {}).get("khat")
+            result["khat"] = khat_value(fit.get("psis") or {})
             result["khat_info"] = khat_info(fit, thresholds)
         else:
             result["mcmc"] = mcmc_summary(draws, fit)

@@ -20,6 +20,16 @@ def psis(fit_seed: int) -> int:
     return fit_seed + 2_000_003
 
 
+def psis_set_keys(psis_seed: int, sets: int):
+    """The JAX keys of a fit's ``sets`` independent PSIS particle sets: the key of its
+    PSIS seed (``psis(fit_seed)``) split ``sets`` ways (``jax.random.split``), so the
+    sets never share draws with each other nor with another fit's (offsets such as
+    ``psis_seed + i`` would: a method's repeats take consecutive seeds)."""
+    import jax
+
+    return jax.random.split(jax.random.PRNGKey(int(psis_seed)), int(sets))
+
+
 def mocks(fit_seed: int) -> int:
     """Seed of a fit's posterior predictive mock datasets (NUTS and SVI)."""
     return fit_seed + 3_000_003

@@ -107,6 +107,20 @@ def scaling_html(summary: dict, figure) -> str:
                   figure=existing(figure))
 
 
+def diagnostics_html(studies: list[dict], thresholds: dict | None = None) -> str:
+    """The table of which diagnostics can be trusted, over every scored fit of every
+    study (``svibench.trust``); '' when no SVI or Pathfinder fit was scored."""
+    from .. import trust
+    from ..metrics import THRESHOLDS
+
+    fits = [{"dataset": (s["model"], s["dataset"]), "m": f["m"]}
+            for s in studies if s.get("evaluation") for f in s["evaluation"]["fits"]]
+    table = trust.trust_table(fits, thresholds)
+    if not table["fits"]:  # no SVI or Pathfinder fit scored
+        return ""
+    return render("diagnostics.html", trust=table, thresholds={**THRESHOLDS, **(thresholds or {})})
+
+
 def build_report(studies: list[dict], config: dict, versions: dict, out_path,
                  warm: list[dict] | None = None, scaling: dict | None = None):
     """Write the report from loaded results.
@@ -128,6 +142,7 @@ def build_report(studies: list[dict], config: dict, versions: dict, out_path,
     scaled = ({"summary": scaling["summary"], "rows": ranking.scaling_rows(scaling["summary"]),
                "figure": existing(scaling["figure"])} if scaling else None)
     page = render("report.html", studies=shown, warm=warm or [], scaling=scaled,
+                  diagnostics=diagnostics_html(studies, thresholds),
                   versions_yaml=yaml.safe_dump(versions, sort_keys=True),
                   config_yaml=yaml.safe_dump(config, sort_keys=False))
     io.write_text(out_path, page)
