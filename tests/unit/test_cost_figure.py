@@ -84,3 +84,43 @@ def test_gradients_to_accuracy_median_over_seeds_with_not_reached():
     (c,) = cost.pathfinder_comparisons(two + rows[3:6], thr)
     assert c["against"]["median"] is None and c["of"]["median"] == 1000.0 and c["ratio"] is None
     assert cost.pathfinder_comparisons(rows[3:], thr) == []
+
+
+def write_run(folder, method, seed, grads, me, status="ok"):
+    from svibench import io
+
+    d = folder / method / f"seed{seed}"
+    io.write_json(d / "fit.json", {"status": status, "gradient_evaluations": grads,
+                                   "seconds": {"total": 1.5}, "seeds": {"fit": seed}})
+    io.write_json(d / "metrics.json", {
+        "status": status, "seed": seed, "mean_err": None if me is None else {"value": me},
+        "sd_ratio": None if me is None else {"value": [0.9, 1.1]}})
+    return {"method": method, "dir": str(d)}
+
+
+def test_the_report_shows_the_gradient_evaluations_to_accuracy(tmp_path):
+    from report_inputs import PNG, write_inputs
+
+    from svibench.presentation.report import report
+
+    kw = write_inputs(tmp_path / "in")
+    runs = ([write_run(tmp_path, "auto_mvn", s, g, me)
+             for s, g, me in ((1, 20000, 0.1), (2, 40000, 0.1), (3, 60000, 0.1))]
+            + [write_run(tmp_path, "pathfinder", s, 1000, 0.1) for s in (3, 4, 5)]
+            + [write_run(tmp_path, "multipathfinder", s, 5000, me, status)
+               for s, me, status in ((3, 0.5, "ok"), (4, None, "failed"), (5, 0.1, "ok"))])
+    png = tmp_path / "cost.png"
+    png.write_bytes(PNG)
+    entry = {"model": "linreg", "dataset": "small", "figure": str(png), "runs": runs}
+    out = tmp_path / "index.html"
+    report(kw["studies"], kw["config"], out, warm=kw["warm"], evaluation=kw["evaluation"],
+           scaling=kw["scaling"], cost=[entry])
+    page = out.read_text()
+    section = page[page.index("<h3>Accuracy against cost</h3>"):]
+    # the config's mean_err threshold (0.25); medians over seeds, the ratio, the verdict
+    assert "gradient evaluations to mean_err ≤ 0.25" in section
+    assert ("<tr><td>pathfinder</td><td>1000</td><td>3/3</td><td>40000</td><td>3/3</td>"
+            "<td>40×</td><td class=\"good\">yes</td></tr>") in section
+    assert ("<tr><td>multipathfinder</td><td>not reached</td><td>1/3</td><td>40000</td>"
+            "<td>3/3</td><td>—</td><td class=\"\">—</td></tr>") in section
+    assert page.count('src="data:image/png;base64,') == 5  # the cost figure too
