@@ -167,6 +167,17 @@ LOG_FLOOR = 1e-4  # an accuracy of exactly 0 is drawn here (a log axis has no 0)
 SD_DEV_CAP = 10.0  # a collapsed fit (sd_ratio 0, |log| infinite) is drawn here, as ▲
 
 
+def _decades(values) -> tuple[float, float]:
+    """Log-axis limits a little beyond the powers of ten around the positive ``values``
+    (at least one decade), so that every panel has labelled ticks and no point sits on
+    an edge."""
+    v = [x for x in values if x is not None and np.isfinite(x) and x > 0]
+    if not v:
+        return 0.1 / 1.5, 10.0 * 1.5
+    a, b = math.floor(math.log10(min(v))), math.ceil(math.log10(max(v)))
+    return 10.0 ** a / 1.5, 10.0 ** max(b, a + 1) * 1.5
+
+
 def cost_panels(rows: list[dict], path, *, methods: list[str], thresholds: dict | None = None,
                 title: str = "", dpi: int = 90) -> dict:
     """Accuracy (mean_err; worst |log sd_ratio|) against cost (gradient evaluations;
@@ -179,6 +190,8 @@ def cost_panels(rows: list[dict], path, *, methods: list[str], thresholds: dict 
     ``{panel: [(method, seed, x, y, kind)]}`` (``kind`` ``scored``, ``clipped`` or
     ``no score``) and ``uncosted`` ``[(method, seed, cost key)]``."""
     from .cost import thresholds_of
+
+    from matplotlib.ticker import NullFormatter
 
     t = thresholds_of(thresholds)
     lo, hi = t["sd_ratio"]
@@ -207,13 +220,15 @@ def cost_panels(rows: list[dict], path, *, methods: list[str], thresholds: dict 
                 ax.plot([x], [y], ls="none", marker="^" if kind == "clipped" else "o", ms=5,
                         color=col, alpha=0.85)
                 pts.append((row["method"], row["seed"], x, y, kind))
-            if ykey == "mean_err":
-                ax.axhline(t["mean_err"], color=palette.HIGHLIGHT, ls="--", lw=1)
-            else:
-                ax.axhline(math.log(hi), color=palette.HIGHLIGHT, ls="--", lw=1)
-                ax.axhline(-math.log(lo), color=palette.HIGHLIGHT, ls=":", lw=1)
+            lines = ([t["mean_err"]] if ykey == "mean_err" else [math.log(hi), -math.log(lo)])
+            for level, ls in zip(lines, ("--", ":")):
+                ax.axhline(level, color=palette.HIGHLIGHT, ls=ls, lw=1)
             ax.set_xscale("log")
             ax.set_yscale("log")
+            ax.set_xlim(*_decades([p[2] for p in pts]))
+            ax.set_ylim(*_decades([p[3] for p in pts if p[3] is not None] + lines))
+            for axis in (ax.xaxis, ax.yaxis):  # label the powers of ten only
+                axis.set_minor_formatter(NullFormatter())
             ax.set_xlabel(xlabel, fontsize=9)
             ax.set_ylabel(ylabel, fontsize=9)
             ax.tick_params(labelsize=8)
