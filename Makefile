@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= all
 CONFIG ?= config/config.yaml
-FIGURE_RULES := plot_corner plot_loss plot_density plot_groups plot_warm plot_predictive report
+FIGURE_RULES := plot_corner plot_loss plot_density plot_groups plot_warm plot_predictive plot_cost report
 
 .PHONY: run test figures report bench clean setup unlock
 

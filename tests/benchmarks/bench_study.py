@@ -33,7 +33,7 @@ import _common as C  # noqa: E402
 from studylog import by_rule, fit_split, job_times  # noqa: E402
 
 FIGURE_RULES = ["plot_corner", "plot_loss", "plot_density", "plot_groups", "plot_warm",
-                "plot_predictive", "scaling_summary", "report"]
+                "plot_predictive", "plot_cost", "scaling_summary", "report"]
 
 
 def figure_rules(work: Path, scaling: bool) -> list[str]:

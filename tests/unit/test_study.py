@@ -71,6 +71,10 @@ def test_targets_cover_every_run_reference_and_figure():
     assert "results/figures/corrgauss/default/density.png" in t
     assert "results/figures/corrgauss/default/loss.png" in t
     assert "results/figures/coin/small/predictive.png" in t
+    # accuracy against cost: every study dataset, its methods' every seed, no warm start
+    assert {f"results/figures/{d.model}/{d.name}/cost.png" for d in s.study_datasets()} <= t
+    assert [(r.method, r.tag) for r in s.cost_runs("hier", "other")] == [
+        ("nuts", "seed2"), ("auto_normal", "seed1"), ("auto_normal", "seed2")]
     assert not any(p.startswith("results/figures/hier/J3") for p in t)  # scaling: no figures
     assert "results/scaling/summary.json" in t and "results/report/index.html" in t
 

@@ -91,6 +91,11 @@ def test_report_names_every_method_and_embeds_figures(tiny_study):
     assert "numpyro" in html and "Provenance" in html
     assert (tiny_study / "results/figures/hier/small/groups.png").stat().st_size > 1000
     assert (tiny_study / "results/figures/multimodal/default/density.png").exists()
+    # accuracy against cost: one figure per dataset (rule plot_cost), in the report too
+    runs = study_of(tiny_study)
+    for d in runs.study_datasets():
+        assert (tiny_study / runs.cost_figure(d.model, d.name)).stat().st_size > 1000
+    assert html.count("<h3>Accuracy against cost</h3>") == len(runs.study_datasets())
 
 
 def test_warm_start_continues_from_the_pretrained_params(tiny_study):

@@ -41,10 +41,13 @@ PLOT_CODE = [str(PRESENTATION / f) for f in ("figures.py", "plots.py", "palette.
 EVALPLOT_CODE = [
     str(PRESENTATION / f) for f in ("evalplots.py", "plots.py", "palette.py")
 ]
+COST_CODE = [
+    str(PRESENTATION / f) for f in ("evalplots.py", "cost.py", "plots.py", "palette.py")
+] + [str(CODE / "metrics.py")]
 REPORT_CODE = (
     [
         str(PRESENTATION / f)
-        for f in ("report.py", "ranking.py", "render.py", "figures.py")
+        for f in ("report.py", "ranking.py", "render.py", "figures.py", "cost.py")
     ]
     + [str(p) for p in sorted((PRESENTATION / "templates").glob("*.html"))]
     + [str(CODE / "metrics.py")]
@@ -206,6 +209,24 @@ def figure_inputs(kind=None, files=("draws.parquet", "fit.json", "trace.parquet"
         }
 
     return inputs
+
+
+def cost_runs(w):
+    """params.runs of the cost figure: every seed of every method, ``{method, dir}``."""
+    return [
+        {"method": r.method, "dir": r.dir} for r in STUDY.cost_runs(w.model, w.dataset)
+    ]
+
+
+def cost_inputs(w):
+    return {
+        "fits": [
+            f"{r['dir']}/{f}"
+            for r in cost_runs(w)
+            for f in ("fit.json", "metrics.json")
+        ],
+        "meta": dataset_of(w).meta,
+    }
 
 
 def warm_pairs(w):

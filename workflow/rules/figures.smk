@@ -1,5 +1,6 @@
 # Figures from stored draws: per dataset its primary fits (the first seed of each
-# method), per warm start the cold and warm loss curves, and the predictive checks.
+# method), per warm start the cold and warm loss curves, the predictive checks, and
+# accuracy against cost (every seed).
 
 
 rule plot_corner:
@@ -136,6 +137,35 @@ rule plot_predictive:
         style=CFG["plots"],
     script:
         "../scripts/plot_predictive.py"
+
+
+# Accuracy against cost (gradient evaluations, seconds): every seed of every method,
+# from the stored fit.json and metrics.json (never refits).
+rule plot_cost:
+    input:
+        unpack(cost_inputs),
+        code=COST_CODE,
+    output:
+        report(
+            f"{FIGURE_DIR}/cost.png",
+            caption="../report/cost.rst",
+            category="Accuracy against cost",
+            subcategory="{model}",
+            labels={"model": "{model}", "dataset": "{dataset}", "figure": "cost"},
+        ),
+    log:
+        "results/logs/plot/{model}/{dataset}/cost.log",
+    conda:
+        JAX_CPU_ENV
+    threads: RESOURCES["plot"]["threads"]
+    resources:
+        **sized("plot"),
+    params:
+        runs=cost_runs,
+        style=CFG["plots"],
+        thresholds=CFG["metrics"]["thresholds"],
+    script:
+        "../scripts/plot_cost.py"
 
 
 # Cold and warm loss curves of the warm starts onto {dataset} from {source}.

@@ -19,6 +19,7 @@ rule report:
         warm=STUDY.report_warm(),
         evaluation=STUDY.report_evaluation(),
         scaling=STUDY.report_scaling(),
+        cost=STUDY.report_cost(),
         config=CFG,
     script:
         "../scripts/report.py"

@@ -9,4 +9,5 @@ from svibench.runtime import start_job  # noqa: E402
 sm = snakemake  # noqa: F821
 start_job(sm.log[0])
 report(sm.params.studies, sm.params.config, sm.output[0], warm=sm.params.warm,
-       evaluation=sm.params.evaluation, scaling=sm.params.scaling or None)
+       evaluation=sm.params.evaluation, scaling=sm.params.scaling or None,
+       cost=sm.params.cost)

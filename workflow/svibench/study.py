@@ -334,6 +334,15 @@ class Study:
                and self.cfg["metrics"]["predictive_draws"] > 0)
         return f"{FIGURE_DIR.format(model=model, dataset=dataset)}/predictive.png" if has else None
 
+    def cost_figure(self, model: str, dataset: str) -> str:
+        """Accuracy against cost of every scored fit of a study dataset (rule plot_cost)."""
+        return f"{FIGURE_DIR.format(model=model, dataset=dataset)}/cost.png"
+
+    def cost_runs(self, model: str, dataset: str) -> list[Run]:
+        """The fits in the cost figure: every seed of every method from scratch, in study
+        order. Warm starts are left out: their cost leaves out their pre-training."""
+        return self.runs_on(model, dataset, ("primary", "repeat"))
+
     def models_with_predictive(self) -> list[str]:
         return [m for m in self.cfg["models"] if get_model(m).has_observations]
 
@@ -341,6 +350,7 @@ class Study:
         out = [p for d in self.study_datasets() for p, _ in self.figures(d.model, d.name)]
         out += self.warm_figures()
         out += [p for d in self.study_datasets() if (p := self.predictive_figure(d.model, d.name))]
+        out += [self.cost_figure(d.model, d.name) for d in self.study_datasets()]
         return out
 
     # --- settings of the other jobs ---
@@ -413,6 +423,13 @@ class Study:
                            "fit_dir": r.dir, "metrics": f"{r.dir}/metrics.json"}
                           for r in self.scored_runs(d.model, d.name)],
                  "predictive": self.predictive_figure(d.model, d.name)}
+                for d in self.study_datasets()]
+
+    def report_cost(self) -> list[dict]:
+        """Per study dataset its cost figure and the fits in it (``{method, dir}``)."""
+        return [{"model": d.model, "dataset": d.name, "figure": self.cost_figure(d.model, d.name),
+                 "runs": [{"method": r.method, "dir": r.dir}
+                          for r in self.cost_runs(d.model, d.name)]}
                 for d in self.study_datasets()]
 
     def report_scaling(self) -> dict:

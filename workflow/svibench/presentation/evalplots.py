@@ -1,10 +1,12 @@
-"""Figures of the evaluation: posterior predictive checks and the scaling study.
+"""Figures of the evaluation: posterior predictive checks, the scaling study, and
+accuracy against cost.
 
 Imports neither JAX nor Snakemake; every function writes one PNG atomically.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +144,110 @@ def scaling_figure(summary: dict, path, *, dpi: int = 90):
                  + summary["verdict"], fontsize=9)
     fig.tight_layout()
     _save(fig, path, dpi)
+
+
+def cost_figure(runs, data_json, out, style: dict, thresholds: dict | None = None):
+    """The plot_cost rule: ``runs`` (``{method, dir}``: every scored fit of a dataset, a
+    method's seeds each) read from their fit.json and metrics.json; ``methods`` in
+    the order of the dataset's other figures give the colours."""
+    from .cost import load_rows
+
+    meta = io.read_json(data_json)
+    methods = list(dict.fromkeys(r["method"] for r in runs))
+    return cost_panels(load_rows(runs), out, methods=methods, thresholds=thresholds,
+                       title=f"{meta['model']} / {meta['dataset']}: accuracy against cost",
+                       dpi=style["dpi"])
+
+
+COST_X = (("gradient_evaluations", "log-density gradient evaluations"),
+          ("seconds", "seconds (compile + run)"))
+COST_Y = (("mean_err", "mean_err (sd of reference)"),
+          ("sd_dev", "worst |log sd_ratio| over latents"))
+LOG_FLOOR = 1e-4  # an accuracy of exactly 0 is drawn here (a log axis has no 0)
+SD_DEV_CAP = 10.0  # a collapsed fit (sd_ratio 0, |log| infinite) is drawn here, as ▲
+
+
+def _decades(values) -> tuple[float, float]:
+    """Log-axis limits a little beyond the powers of ten around the positive ``values``
+    (at least one decade), so that every panel has labelled ticks and no point sits on
+    an edge."""
+    v = [x for x in values if x is not None and np.isfinite(x) and x > 0]
+    if not v:
+        return 0.1 / 1.5, 10.0 * 1.5
+    a, b = math.floor(math.log10(min(v))), math.ceil(math.log10(max(v)))
+    return 10.0 ** a / 1.5, 10.0 ** max(b, a + 1) * 1.5
+
+
+def cost_panels(rows: list[dict], path, *, methods: list[str], thresholds: dict | None = None,
+                title: str = "", dpi: int = 90) -> dict:
+    """Accuracy (mean_err; worst |log sd_ratio|) against cost (gradient evaluations;
+    seconds), log axes, one point per fit (``cost.cost_row``'s rows): a method's seeds
+    share its colour (its position in ``methods`` + 1: the colours of the corner and
+    predictive figures, whose first colour is the reference's). A fit with no score
+    (diverged, failed, non-finite draws) is an ✕ on the panel's top edge at its cost;
+    one without a recorded cost is named in the title. The thresholds (config
+    ``metrics.thresholds``) are dashed lines. Returns what was drawn: ``points``
+    ``{panel: [(method, seed, x, y, kind)]}`` (``kind`` ``scored``, ``clipped`` or
+    ``no score``) and ``uncosted`` ``[(method, seed, cost key)]``."""
+    from .cost import thresholds_of
+
+    from matplotlib.ticker import NullFormatter
+
+    t = thresholds_of(thresholds)
+    lo, hi = t["sd_ratio"]
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.6), squeeze=False)
+    drawn: dict = {}
+    uncosted = []
+    colour = {m: palette.method_colour(i + 1) for i, m in enumerate(methods)}
+    for r, (ykey, ylabel) in enumerate(COST_Y):
+        for c, (xkey, xlabel) in enumerate(COST_X):
+            ax = axes[r, c]
+            pts = drawn.setdefault(f"{ykey}~{xkey}", [])
+            for row in rows:
+                x, y = row[xkey], row[ykey]
+                col = colour.get(row["method"], palette.HIGHLIGHT)
+                if x is None or not np.isfinite(x) or x <= 0:
+                    if r == 0:
+                        uncosted.append((row["method"], row["seed"], xkey))
+                    continue
+                if y is None:  # no score: at its cost on the top edge
+                    ax.plot([x], [1.0], ls="none", marker="x", ms=7, mew=1.5, color=col,
+                            transform=ax.get_xaxis_transform(), clip_on=False)
+                    pts.append((row["method"], row["seed"], x, None, "no score"))
+                    continue
+                kind = "clipped" if y > SD_DEV_CAP else "scored"
+                y = min(max(y, LOG_FLOOR), SD_DEV_CAP)
+                ax.plot([x], [y], ls="none", marker="^" if kind == "clipped" else "o", ms=5,
+                        color=col, alpha=0.85)
+                pts.append((row["method"], row["seed"], x, y, kind))
+            lines = ([t["mean_err"]] if ykey == "mean_err" else [math.log(hi), -math.log(lo)])
+            for level, ls in zip(lines, ("--", ":")):
+                ax.axhline(level, color=palette.HIGHLIGHT, ls=ls, lw=1)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlim(*_decades([p[2] for p in pts]))
+            ax.set_ylim(*_decades([p[3] for p in pts if p[3] is not None] + lines))
+            for axis in (ax.xaxis, ax.yaxis):  # label the powers of ten only
+                axis.set_minor_formatter(NullFormatter())
+            ax.set_xlabel(xlabel, fontsize=9)
+            ax.set_ylabel(ylabel, fontsize=9)
+            ax.tick_params(labelsize=8)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="none", marker="o", color=colour[m], label=m) for m in methods]
+    handles += [Line2D([], [], ls="none", marker="x", color=palette.TRUTH,
+                       label="no score (diverged / failed)"),
+                Line2D([], [], color=palette.HIGHLIGHT, ls="--",
+                       label=f"mean_err {t['mean_err']:g}; sd_ratio {hi:g}"),
+                Line2D([], [], color=palette.HIGHLIGHT, ls=":", label=f"sd_ratio {lo:g}")]
+    if any(k == "clipped" for p in drawn.values() for *_, k in p):
+        handles.append(Line2D([], [], ls="none", marker="^", color=palette.TRUTH,
+                              label=f"collapsed (|log sd_ratio| > {SD_DEV_CAP:g})"))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7,
+               frameon=False, bbox_to_anchor=(0.5, -0.02))
+    note = ("\nnot drawn, no cost recorded: "
+            + ", ".join(f"{m} seed {s} ({x})" for m, s, x in uncosted)) if uncosted else ""
+    fig.suptitle(f"{title}: one point per seed{note}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _save(fig, path, dpi)
+    return {"points": drawn, "uncosted": uncosted}

@@ -14,6 +14,7 @@ import yaml
 
 from .. import io
 from ..models import get_model
+from . import cost as cost_data
 from . import ranking
 from .figures import load_fit
 from .render import fmt, render
@@ -121,13 +122,32 @@ def diagnostics_html(studies: list[dict], thresholds: dict | None = None) -> str
     return render("diagnostics.html", trust=table, thresholds={**THRESHOLDS, **(thresholds or {})})
 
 
+def cost_section(entry: dict, thresholds: dict | None = None) -> dict:
+    """One dataset's accuracy-against-cost section: ``{figure, threshold,
+    comparisons}`` from its report_cost entry (``{figure, runs: [{method, dir}]}``):
+    ``comparisons`` are ``cost.pathfinder_comparisons`` over every seed's fit.json
+    and metrics.json, medians rounded to whole gradient evaluations and the ratio
+    checked against the paper's ten times."""
+    thr = cost_data.thresholds_of(thresholds)["mean_err"]
+    rows = cost_data.load_rows(entry["runs"])
+    comparisons = []
+    for c in cost_data.pathfinder_comparisons(rows, thr):
+        of, against = dict(c["of"]), dict(c["against"])
+        for side in (of, against):
+            side["median"] = None if side["median"] is None else int(round(side["median"]))
+        comparisons.append({**c, "of": of, "against": against,
+                            "tenfold": None if c["ratio"] is None else c["ratio"] >= 10})
+    return {"figure": existing(entry["figure"]), "threshold": thr, "comparisons": comparisons}
+
+
 def build_report(studies: list[dict], config: dict, versions: dict, out_path,
                  warm: list[dict] | None = None, scaling: dict | None = None):
     """Write the report from loaded results.
 
     ``studies``: one per (model, dataset): ``{model, dataset, description, truth,
     entries: [{fit, draws}], figures: [(path, caption)], evaluation}`` (``evaluation``
-    as ``load_evaluation`` gives it, or None); ``warm``: ``{model, src, dst, figure,
+    as ``load_evaluation`` gives it, or None; ``cost``: ``cost_section``'s, or
+    None); ``warm``: ``{model, src, dst, figure,
     rows}`` (``rows`` from ``warm_rows``); ``scaling``: ``{summary, figure}``.
     """
     thresholds = config.get("metrics", {}).get("thresholds")
@@ -138,7 +158,8 @@ def build_report(studies: list[dict], config: dict, versions: dict, out_path,
         shown.append({**s, "anchor": f"{s['model']}-{s['dataset']}", "rows": rows,
                       "columns": list(rows[0]["stats"]) if rows else [],
                       "ranking": ranking.ranking_table(ev, thresholds) if ev else None,
-                      "predictive": existing(ev.get("predictive")) if ev else None})
+                      "predictive": existing(ev.get("predictive")) if ev else None,
+                      "cost": s.get("cost")})
     scaled = ({"summary": scaling["summary"], "rows": ranking.scaling_rows(scaling["summary"]),
                "figure": existing(scaling["figure"])} if scaling else None)
     page = render("report.html", studies=shown, warm=warm or [], scaling=scaled,
@@ -149,18 +170,22 @@ def build_report(studies: list[dict], config: dict, versions: dict, out_path,
 
 
 def report(studies: list[dict], config: dict, out, warm: list[dict] | None = None,
-           evaluation: list[dict] | None = None, scaling: dict | None = None):
+           evaluation: list[dict] | None = None, scaling: dict | None = None,
+           cost: list[dict] | None = None):
     """The report rule: read the stored results and write the report to ``out``.
 
     ``studies``: ``{model, dataset, data_json, fit_dirs, figures: [(path, caption)]}``;
     ``warm``: ``{model, src, dst, figure, pairs: [(cold dir, warm dir)]}``;
     ``evaluation``: per (model, dataset) its reference and metrics files (see
-    ``load_evaluation``); ``scaling``: ``{summary, figure}`` paths of the scaling study."""
+    ``load_evaluation``); ``scaling``: ``{summary, figure}`` paths of the scaling study;
+    ``cost``: per (model, dataset) its cost figure and fits (``Study.report_cost``)."""
     # imported here, not above: importing the presentation package must not import
     # fitting (and its engine) while versions() still lives there
     from ..provenance import versions
 
     scored = {(e["model"], e["dataset"]): load_evaluation(e) for e in (evaluation or [])}
+    thresholds = config.get("metrics", {}).get("thresholds")
+    costs = {(e["model"], e["dataset"]): cost_section(e, thresholds) for e in (cost or [])}
 
     built = []
     for s in studies:
@@ -169,7 +194,8 @@ def report(studies: list[dict], config: dict, out, warm: list[dict] | None = Non
         built.append({"model": s["model"], "dataset": s["dataset"],
                       "description": get_model(s["model"]).description + data_source(meta),
                       "truth": meta["truth"], "entries": entries, "figures": s["figures"],
-                      "evaluation": scored.get((s["model"], s["dataset"]))})
+                      "evaluation": scored.get((s["model"], s["dataset"])),
+                      "cost": costs.get((s["model"], s["dataset"]))})
     warm_built = [{**w, "rows": warm_rows([(io.read_json(Path(c) / "fit.json"),
                                             io.read_json(Path(h) / "fit.json"))
                                            for c, h in w["pairs"]])}
