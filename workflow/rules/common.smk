@@ -304,6 +304,7 @@ def batch_evaluate_inputs(w):
         ("ref_draws", "draws.parquet"),
         ("ref_json", "reference.json"),
         ("ref_mocks", "mocks.parquet"),
+        ("ref_floor", "floor.json"),
     ):
         out[key] = f"{d.reference_dir}/{f}"
     return out
