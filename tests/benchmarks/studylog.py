@@ -42,11 +42,15 @@ def read_benchmark(path: Path) -> dict:
 def rule_of(rel: Path, workdir: Path) -> str:
     """The rule whose job wrote ``results/benchmarks/<rel>``."""
     head = rel.parts[0]
-    if head == "fit":  # fit/{model}/{dataset}/{method}/{tag}.tsv
-        fit = Path(workdir, "results", "fits", *rel.parts[1:-1], rel.stem, "fit.json")
+    if head == "fit":  # fit/{model}/{dataset}/{method}/{tag}.tsv, a batch's seeds.tsv
+        if rel.stem.startswith("from-"):
+            return "warm_start"
+        method_dir = Path(workdir, "results", "fits", *rel.parts[1:-1])
+        fits = sorted(method_dir.glob("seed*/fit.json")) if rel.stem == "seeds" else [
+            method_dir / rel.stem / "fit.json"]
         try:
-            return f"fit_{json.loads(fit.read_text())['kind']}"
-        except (OSError, ValueError, KeyError):
+            return f"fit_{json.loads(fits[0].read_text())['kind']}"
+        except (IndexError, OSError, ValueError, KeyError):
             return "fit"
     if head == "plot":  # plot/{model}/{dataset}/{figure}.tsv
         return "plot_warm" if rel.stem.startswith("warm-from-") else f"plot_{rel.stem}"
@@ -95,8 +99,11 @@ def fit_split(workdir: Path) -> dict:
         a = acc[kind]
         a["fits"] += 1
         a["steps"] += info.get("steps_run") or 0
+        # a batch's seeds share one compile: counted once, with its first seed
+        batch = info.get("batch_seeds")
+        shared = batch and (info.get("seeds") or {}).get("fit") != batch[0]
         for key in ("compile", "warmup", "sampling", "run", "total", "job"):
-            if s.get(key) is not None:
+            if s.get(key) is not None and not (shared and key == "compile"):
                 a[key] += s[key]
     return {k: dict(v) for k, v in acc.items()}
 

@@ -155,6 +155,8 @@ rule plot_cost:
         ),
     log:
         "results/logs/plot/{model}/{dataset}/cost.log",
+    benchmark:
+        "results/benchmarks/plot/{model}/{dataset}/cost.tsv"
     conda:
         JAX_CPU_ENV
     threads: RESOURCES["plot"]["threads"]
