@@ -88,7 +88,7 @@ def write_fit(problem: Problem, info: dict, res, options: dict, out: dict, sites
     stats = extra.pop("sample_stats", None)  # NUTS: per-draw sampler statistics
     guide_params = extra.pop("guide_params", None)  # SVI: flat guide params
     io.write_parquet(out["draws"], draws)
-    if "params" in out:
+    if "params" in out and guide_params is not None:
         io.write_npz(out["params"], guide_params)
     io.write_parquet(out["trace"], trace)
     info.update(extra)

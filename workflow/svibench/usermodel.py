@@ -160,7 +160,7 @@ class UserModel(Model):
         self.reported = tuple(getattr(module, "reported", ()))
         self.dims = dict(getattr(module, "dims", {}))
         self.description = getattr(module, "description", None) or f"your own model ({path})"
-        self._dims: dict[str, int] = {}  # latent dimension of each dataset checked
+        self.checked_dims: dict[str, int] = {}  # latent dimension of each dataset checked
 
     def model(self, **kwargs) -> None:
         return self.module.model(**kwargs)
@@ -187,7 +187,7 @@ class UserModel(Model):
             arrays, static = split_values(values)
             return sum(int(np.prod(s)) for s in latents(self, arrays, static).values())
         # the model's size in general (which methods apply): its smallest dataset's
-        return min(self._dims.values()) if self._dims else 1
+        return min(self.checked_dims.values()) if self.checked_dims else 1
 
 
 # --------------------------------------------------------------------------- data
@@ -323,7 +323,7 @@ def check_dataset(model: UserModel, settings: dict) -> dict:
     if not [s for s in sites if s not in model.reported]:
         raise UserModelError(f"{model.path}: model has no latent sample site (every "
                              "sample site is observed)", key="module")
-    model._dims[settings["data"]] = sum(int(np.prod(s)) for n, s in sites.items()
+    model.checked_dims[settings["data"]] = sum(int(np.prod(s)) for n, s in sites.items()
                                         if n not in model.reported)
     if settings.get("reference_draws") is not None:
         try:
