@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # noqa: F821
-from svibench.runtime import start_job  # noqa: E402
+from svibench.runtime import end_job, start_job  # noqa: E402
 
 sm = snakemake  # noqa: F821
 start_job(sm.log[0])
@@ -21,3 +21,4 @@ if "labels" in sm.params.keys():
 else:
     evaluate_fit({"draws": i.draws, "fit": i.fit, "mocks": i.mocks}, reference, i.csv, i.meta,
                  dict(sm.params.settings), {"metrics": sm.output.metrics}, dataset=sm.params.label)
+end_job()

@@ -200,6 +200,19 @@ def start_job(log_file: str | None = None):
     setup_logging(log_file)
 
 
+def end_job():
+    """End a job whose outputs are written: flush its log and exit at once. Native
+    libraries' thread pools (Arrow's) can abort the interpreter's shutdown
+    ("terminate called without an active exception", seen once in an evaluate job
+    after its metrics were written), which would fail a finished job."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 class GPUUnavailable(RuntimeError):
     pass
 
