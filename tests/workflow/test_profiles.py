@@ -20,8 +20,9 @@ pytestmark = pytest.mark.workflow
 
 ROOT = Path(__file__).resolve().parents[2]
 GPU_RULES = {"fit_svi", "fit_nuts", "warm_start"}
-# the batch fit rules, defined in a loop (one per seed set), by the names of the usual seeds
-BATCH_RULES = ("fit_svi", "fit_pathfinder")
+# the batch rules, defined in loops (one per seed set), by the names of the usual seeds
+BATCH_RULES = {"fit.smk": ("fit_svi", "fit_pathfinder"),
+               "evaluate.smk": ("evaluate_svi", "evaluate_pathfinder")}
 PROFILES = ROOT / "workflow/profiles"
 
 
@@ -92,7 +93,7 @@ def test_only_fit_rules_ask_for_a_gpu(work, config):
 
 def short_rules() -> set:
     """The rules of seconds-long jobs the SLURM profiles group: scoring and figures."""
-    return {"evaluate"} | {r for r in rule_blocks() if r.startswith("plot_")}
+    return {r for r in rule_blocks() if r.startswith(("evaluate", "plot_"))}
 
 
 @pytest.mark.parametrize("profile", ["slurm", "slurm-gpu"])
@@ -156,7 +157,7 @@ def rule_blocks() -> dict:
         loop = re.search(r"^for .*:\n\n    rule:\n((?:(?:        .*|    \S.*)?\n)+)", text, re.M)
         if loop:  # the batch rules, one rule per seed set (workflow/rules/fit.smk)
             body = re.sub(r"^    ", "", loop.group(1), flags=re.M)
-            blocks.update({name: (None, body) for name in BATCH_RULES})
+            blocks.update({name: (None, body) for name in BATCH_RULES.get(path.name, ())})
     return blocks
 
 
