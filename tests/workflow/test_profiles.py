@@ -116,7 +116,9 @@ def test_slurm_profiles_group_the_short_jobs(work, profile):
     n_groups = len(re.findall(r"Group job short ", out))
     assert grouped and set(grouped) <= short_rules(), grouped
     assert not set(top) & short_rules(), top
-    assert n_groups == -(-len(grouped) // size), (n_groups, len(grouped), size)
+    # up to `size` connected components a submission; a figure that reads scores joins
+    # its evaluate jobs' component (plot_cost), so fewer submissions than jobs / size
+    assert 1 <= n_groups <= -(-len(grouped) // size), (n_groups, len(grouped), size)
     submissions = len([r for r in top if r != "all"]) + n_groups
     assert submissions < len(top) - 1 + len(grouped)
 
