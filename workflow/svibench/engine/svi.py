@@ -336,7 +336,9 @@ class _Batch:
         import jax.numpy as jnp
 
         self.svi, self.size, self.data = svi, len(states), data
-        self.width = chunk * GROUP_MAX  # steps a call can hold
+        width = chunk * GROUP_MAX  # steps a call can hold
+        # what a seed given no steps returns in loop mode (it is not called)
+        self.idle = (jnp.full((width,), jnp.nan), jnp.zeros((width,), dtype=bool))
         self.vmapped = mode == "vmap" and self.size > 1
         run = chunk_runner(svi, chunk * GROUP_MAX, jit=False)
         if self.vmapped:
@@ -353,11 +355,9 @@ class _Batch:
         if self.vmapped:
             return self.program(state, np.asarray(n, dtype=np.int32), self.data)
         out = [self.program(st, int(k), self.data) if k else None for st, k in zip(state, n)]
-        # a seed given no steps is not called: its state as it was, no losses
-        empty = (jnp.full((self.width,), jnp.nan), jnp.zeros((self.width,), dtype=bool))
         states = [o[0] if o else st for o, st in zip(out, state)]
-        losses = jnp.stack([(o or (None,) + empty)[1] for o in out])
-        finite = jnp.stack([(o or (None,) + empty)[2] for o in out])
+        losses = jnp.stack([o[1] if o else self.idle[0] for o in out])
+        finite = jnp.stack([o[2] if o else self.idle[1] for o in out])
         return states, losses, finite
 
     def params(self, state, s: int) -> dict:
