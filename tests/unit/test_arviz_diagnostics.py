@@ -110,19 +110,27 @@ def test_where_arviz_and_the_hand_written_ess_differ():
     assert math.isnan(M.rhat(ar1(rng, 1, 800, 0.5)))
 
 
-def test_pareto_khat_of_arviz_equals_numpyros_private_one():
-    """``az.psislw``'s k-hat (public) against NumPyro's ``_psis_khat`` (the private
-    function the PSIS diagnostic used): the same Zhang-Stephens fit, prior and tail."""
+def test_pareto_khat_equals_arviz_and_numpyros_private_one():
+    """``metrics.pareto_khat`` (NumPy) against ``az.psislw``'s k-hat (public; equal to the
+    last bit) and NumPyro's ``_psis_khat`` (the private function the PSIS diagnostic
+    used): the same Zhang-Stephens fit, prior and tail. Light and heavy tails, nearly
+    flat weights, and a tail too short to fit (``inf`` for both)."""
     import arviz as az
     from numpyro.infer.importance import _psis_khat
 
-    from svibench.engine.psis import pareto_khat
+    from svibench.metrics import pareto_khat
 
     rng = np.random.default_rng(3)
-    for lw in (rng.normal(size=4000), 2.0 * rng.standard_t(3, size=4000),
-               rng.normal(size=1000) * 0.1):
-        assert pareto_khat(lw) == pytest.approx(_psis_khat(lw), rel=1e-9, abs=1e-12)
+    cases = [rng.normal(size=4000), 2.0 * rng.standard_t(3, size=4000),
+             rng.normal(size=1000) * 0.1, rng.normal(size=4000) * 1e-6,
+             -rng.exponential(size=2000), rng.standard_cauchy(size=4000)]
+    for lw in cases:
         assert pareto_khat(lw) == az.psislw(lw.copy())[1]
+        assert pareto_khat(lw) == pytest.approx(_psis_khat(lw), rel=1e-9, abs=1e-12)
+    ks = [pareto_khat(lw) for lw in cases]
+    assert ks[1] > ks[0] and ks[5] > 0.7  # heavier tails, larger k-hat
+    few = np.r_[np.zeros(3), np.full(97, -800.0)]  # 3 weights above the cut: no fit
+    assert pareto_khat(few) == math.inf == az.psislw(few.copy())[1]
 
 
 def test_mcmc_diagnostics_start_no_jax():

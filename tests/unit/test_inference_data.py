@@ -157,3 +157,54 @@ def test_columns_to_sites_inverts_flat_names():
     columns = [c for name, shape in sites.items() for c in flat_names(name, shape)]
     assert ID.columns_to_sites(columns) == sites
     assert ID.columns_to_sites(["heads"]) == {"heads": ()}
+
+
+def test_the_groups_are_laid_out_as_arviz_from_dict_lays_them_out():
+    """``to_inference_data`` builds with xarray alone what ``az.from_dict`` builds (but
+    its clock and version attributes): dims, coordinates, dtypes and values."""
+    from svibench.engine.draws import flat_names
+
+    rng = np.random.default_rng(0)
+    sites = {"mu": (), "m": (3,), "L": (2, 2)}
+    cols = [c for name, shape in sites.items() for c in flat_names(name, shape)]
+    draws = pd.DataFrame(rng.normal(size=(20, len(cols))), columns=cols)
+    mocks = pd.DataFrame(rng.normal(size=(5, 4)), columns=[f"y[{i}]" for i in range(4)])
+    observed = pd.Series([1.0, 2.0, 3.0, 4.0], index=mocks.columns)
+    stats = {"diverging": rng.random((2, 10)) < 0.1, "energy": rng.normal(size=(2, 10))}
+    dims = {"m": ["group"], "y": ["obs"]}
+    ours = ID.to_inference_data(draws, chains=2, sites=sites, mocks=mocks, observed=observed,
+                                sample_stats=stats, dims=dims, attrs={"model": "toy"})
+    post = ID.by_site(draws, sites, 2)
+    theirs = az.from_dict(posterior=post, sample_stats=stats,
+                          posterior_predictive=ID.by_site(mocks, {"y": (4,)}, 1),
+                          observed_data={"y": observed.to_numpy()}, dims=dims)
+    assert list(ours) == theirs.groups()
+    for group in theirs.groups():
+        expected = theirs[group].copy()
+        expected.attrs = {"model": "toy"}
+        assert ours[group].identical(expected), group
+    scalar = ID.to_inference_data(draws[["mu"]], chains=1, sites={"mu": ()},
+                                  observed=pd.Series([12.0], index=["heads"]))
+    assert scalar["observed_data"]["heads"].dims == ("heads_dim_0",)
+
+
+def test_a_fit_job_imports_neither_arviz_nor_scipy(tmp_path):
+    """ArviZ and SciPy cost a fit job ~3 s of imports: its posterior.nc and k-hat need
+    neither."""
+    code = (
+        "import sys; from svibench.data import simulate_dataset; "
+        "from svibench.fitting import run_fit; from svibench.models import get_model; "
+        f"d = {str(tmp_path)!r}; "
+        "simulate_dataset('coin', 't', {'seed': 1, 'n': 20, 'heads': 12, 'p': None}, "
+        "d + '/t.csv', d + '/t.json'); "
+        f"o = {{k: d + '/' + f for k, f in {FILES!r}.items()}}; "
+        f"info = run_fit('coin', 't', 'auto_normal', d + '/t.csv', d + '/t.json', {SVI!r}, o); "
+        "assert info['psis']['khat'] is not None, info['psis']; "
+        "print(sorted(m for m in ('arviz', 'scipy.stats') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"
+    idata = az.from_netcdf(tmp_path / "posterior.nc")
+    assert dict(idata.posterior.sizes) == {"chain": 1, "draw": 300}

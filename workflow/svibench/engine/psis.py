@@ -7,8 +7,9 @@ jitted (the library's own loop runs op by op, 1-5 s a fit). ``AutoLaplaceApproxi
 trains as a point mass and only applies its Gaussian when drawing, so
 ``psis_diagnostic`` would score the point mass; for it the weights are computed against
 the Gaussian it draws from (``get_posterior``, in unconstrained space, with the model's
-Jacobian). k-hat is ArviZ's ``psislw`` of the weights (the same Zhang-Stephens fit, prior
-and tail as NumPyro's private estimator; tests/unit/test_arviz_diagnostics.py).
+Jacobian). k-hat is ``metrics.pareto_khat`` of the weights: ArviZ's ``psislw`` k-hat in
+NumPy (equal to the last bit, and the same Zhang-Stephens fit, prior and tail as NumPyro's
+private estimator; tests/unit/test_arviz_diagnostics.py), so a fit job never imports ArviZ.
 
 k-hat is blind to a missing mode (DESIGN.md, "Facts"): ``mode_mass`` is reported
 beside it.
@@ -113,16 +114,10 @@ def _guide_log_weights(guide, params, model, data: dict, n: int, keys) -> np.nda
     return np.asarray(_guide_program(guide, model, n)(params, data, keys), dtype=np.float64)
 
 
-def pareto_khat(log_weights) -> float:
-    """The generalised Pareto shape k-hat of ``log_weights``' upper tail (ArviZ's
-    ``psislw``; ``inf`` when the tail has too few weights to fit)."""
-    import arviz as az
-
-    return float(az.psislw(np.array(log_weights, dtype=np.float64))[1])
-
-
 def pareto_khats(log_weights) -> np.ndarray:
-    """k-hat of each row of (sets, n) ``log_weights`` (``pareto_khat`` row by row)."""
+    """k-hat of each row of (sets, n) ``log_weights`` (``metrics.pareto_khat``)."""
+    from ..metrics import pareto_khat
+
     return np.array([pareto_khat(row) for row in np.atleast_2d(log_weights)])
 
 
