@@ -97,7 +97,7 @@ def write_fit(problem: Problem, info: dict, res, options: dict, out: dict, sites
         t_mocks = time.perf_counter()
         seed = seeds.mocks(options["seed"])
         mock = posterior_mocks(problem, draws, info["status"],
-                               int(options.get("predictive_draws", 0)), seed)
+                               int(options.get("predictive_draws", 0)), seed, sites)
         io.write_parquet(out["mocks"], mock)
         if not mock.empty:
             info["seeds"]["mocks"] = seed
@@ -119,7 +119,7 @@ def write_fit(problem: Problem, info: dict, res, options: dict, out: dict, sites
 
 
 def posterior_mocks(problem: Problem, draws: pd.DataFrame, status: str, n: int,
-                    seed: int) -> pd.DataFrame:
+                    seed: int, sites: dict | None = None) -> pd.DataFrame:
     """``n`` posterior predictive mock datasets of a fit's ``draws`` (one row each, see
     ``predictive.mocks``); empty for a model without observations, ``n`` = 0, or a
     fit that did not finish or has non-finite draws (nothing to predict from)."""
@@ -127,7 +127,7 @@ def posterior_mocks(problem: Problem, draws: pd.DataFrame, status: str, n: int,
 
     if not problem.model.has_observations or n <= 0 or not usable(draws, {"status": status}):
         return pd.DataFrame()
-    return mocks(problem, draws, n, seed)
+    return mocks(problem, draws, n, seed, sites)
 
 
 def run_nuts_fit(problem: Problem, options: dict, sites: dict):

@@ -13,6 +13,8 @@ observed statistics inside the central 90% interval of the mocks.
 
 from __future__ import annotations
 
+import functools
+
 import inspect
 
 import numpy as np
@@ -51,30 +53,40 @@ def model_kwargs(model: Model, arrays: dict) -> dict:
     return kw
 
 
-def mocks(problem: Problem, draws: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """``n`` mock datasets (reduced to the model's statistic), one per evenly thinned
-    posterior draw of ``draws`` (one column per scalar latent of ``problem``)."""
+@functools.lru_cache(maxsize=8)
+def _predict_program(fn, fixed: tuple):
+    """The jitted mock-data program of model function ``fn`` (its sizes and ``y=None``
+    in ``fixed``): built once a process, so a batch's seeds trace and compile it once."""
     import jax
     from numpyro.infer import Predictive
+
+    def predict(key, samples, data):
+        pred = Predictive(fn, posterior_samples=samples, return_sites=[OBSERVED])
+        return pred(key, **data, **dict(fixed))[OBSERVED]
+
+    # draws and data as arguments: one compiled program per model and data shape,
+    # found in JAX's persistent cache by every later fit of the dataset
+    return jax.jit(predict)
+
+
+def mocks(problem: Problem, draws: pd.DataFrame, n: int, seed: int,
+          sites: dict | None = None) -> pd.DataFrame:
+    """``n`` mock datasets (reduced to the model's statistic), one per evenly thinned
+    posterior draw of ``draws`` (one column per scalar latent of ``problem``; its
+    ``sites``, ``{site: shape}``, found from the model when not given)."""
+    import jax
 
     from .engine.draws import latent_sites
     from .metrics import thin
 
     fn, arrays = problem.fn, problem.arrays
-    sites = latent_sites(fn, arrays)
+    sites = latent_sites(fn, arrays) if sites is None else sites
     idx = thin(np.arange(len(draws)), n)
     samples = unflatten(draws.iloc[idx].reset_index(drop=True), sites)
     kw = model_kwargs(problem.model, arrays)
     data = {k: v for k, v in kw.items() if v is not None and not isinstance(v, int)}
-    fixed = {k: v for k, v in kw.items() if k not in data}  # y=None, plate sizes
-
-    def predict(key, samples, data):
-        pred = Predictive(fn, posterior_samples=samples, return_sites=[OBSERVED])
-        return pred(key, **data, **fixed)[OBSERVED]
-
-    # draws and data as arguments: one compiled program per model and data shape,
-    # found in JAX's persistent cache by every later fit of the dataset
-    y = np.asarray(jax.jit(predict)(jax.random.PRNGKey(seed), samples, data))
+    fixed = tuple(sorted((k, v) for k, v in kw.items() if k not in data))  # y=None, sizes
+    y = np.asarray(_predict_program(fn, fixed)(jax.random.PRNGKey(seed), samples, data))
     names, values = statistic(problem.model, y.reshape(len(idx), -1))
     return pd.DataFrame(values.astype(np.float64), columns=names)
 

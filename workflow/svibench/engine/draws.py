@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -55,12 +57,10 @@ def flatten(samples: dict, sites: dict) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def guide_draws(model, guide, params, data: dict, n: int, seed: int, sites: dict) -> pd.DataFrame:
-    """``n`` draws of the model's latents from ``guide`` at ``params``.
-
-    Autoguides draw through ``sample_posterior`` (AutoLaplaceApproximation trains as
-    a point mass and only there applies its Hessian); hand-written guides are replayed
-    through the model with ``Predictive``."""
+@functools.lru_cache(maxsize=8)
+def _draw_program(model, guide, n: int, sites: tuple):
+    """The jitted ``(key, params, data) -> {site: (n, *shape)}`` of ``guide``: built once
+    a process, so a batch's seeds trace and compile it once."""
     import jax
     from numpyro.infer import Predictive
     from numpyro.infer.autoguide import AutoGuide
@@ -75,8 +75,19 @@ def guide_draws(model, guide, params, data: dict, n: int, seed: int, sites: dict
 
     # Jitted, with params and data as arguments: run op by op, drawing compiles tens of
     # one-op programs (AutoLaplace's Hessian hundreds, ~3 s a job); one program hits
-    # the persistent cache for every seed and dataset of the same shapes (issue 6).
-    out = jax.jit(draw)(jax.random.PRNGKey(seed), params, data)
+    # the persistent cache for every seed and dataset of the same shapes.
+    return jax.jit(draw)
+
+
+def guide_draws(model, guide, params, data: dict, n: int, seed: int, sites: dict) -> pd.DataFrame:
+    """``n`` draws of the model's latents from ``guide`` at ``params``.
+
+    Autoguides draw through ``sample_posterior`` (AutoLaplaceApproximation trains as
+    a point mass and only there applies its Hessian); hand-written guides are replayed
+    through the model with ``Predictive``."""
+    import jax
+
+    out = _draw_program(model, guide, n, tuple(sites))(jax.random.PRNGKey(seed), params, data)
     return flatten(out, sites)
 
 

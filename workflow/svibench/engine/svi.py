@@ -336,6 +336,7 @@ class _Batch:
         import jax.numpy as jnp
 
         self.svi, self.size, self.data = svi, len(states), data
+        self.get_params = None
         width = chunk * GROUP_MAX  # steps a call can hold
         # what a seed given no steps returns in loop mode (it is not called)
         self.idle = (jnp.full((width,), jnp.nan), jnp.zeros((width,), dtype=bool))
@@ -361,11 +362,15 @@ class _Batch:
         return states, losses, finite
 
     def params(self, state, s: int) -> dict:
+        """Seed ``s``'s constrained params, from one jitted program for every seed
+        (eagerly, the constraints' transforms compile tens of one-op programs)."""
         import jax
 
+        if self.get_params is None:
+            self.get_params = jax.jit(self.svi.get_params)
         if self.vmapped:
-            return self.svi.get_params(jax.tree.map(lambda x: x[s], state))
-        return self.svi.get_params(state[s])
+            return self.get_params(jax.tree.map(lambda x: x[s], state))
+        return self.get_params(state[s])
 
 
 def run_svi(model, guide, data: dict, *, seed: int = 0, init_params=None, **settings) -> SVIFit:
