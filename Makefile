@@ -7,7 +7,7 @@ CORES  ?= all
 CONFIG ?= config/config.yaml
 FIGURE_RULES := plot_corner plot_loss plot_density plot_groups plot_warm plot_predictive plot_cost report
 
-.PHONY: run test figures report bench clean setup unlock
+.PHONY: run test figures report bench clean setup unlock posteriordb
 
 setup: $(STAMP)
 
@@ -25,6 +25,11 @@ run: $(STAMP)
 	@$(PRECHECK)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete
 	@echo "Report: $(CURDIR)/results/report/index.html"
+
+# The real-posteriors study: eight posteriordb posteriors, every method, 5 seeds
+# (README, "Real posteriors"). Its results join the same results/ tree.
+posteriordb:
+	$(MAKE) run CONFIG=config/posteriordb.yaml
 
 # Re-render every figure and the report from stored draws; never refits.
 figures: $(STAMP)
