@@ -25,6 +25,7 @@ rule reference:
     params:
         settings=reference_settings,
         cache=CFG["compilation_cache"],
+        fast_compile=CFG["fast_compile"],
     script:
         "../scripts/reference.py"
 

@@ -26,6 +26,7 @@ for rule_name, kind, seeds, fits in STUDY.batch_rules():
         params:
             runs=batch_runs,
             cache=CFG["compilation_cache"],
+            fast_compile=CFG["fast_compile"],
             gpu_fallback=CFG["gpu_fallback"],
             conda_env=jax_env,
         script:
@@ -59,6 +60,7 @@ rule warm_start:
     params:
         options=fit_options,
         cache=CFG["compilation_cache"],
+        fast_compile=CFG["fast_compile"],
         gpu_fallback=CFG["gpu_fallback"],
         conda_env=jax_env,
     script:

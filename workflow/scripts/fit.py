@@ -9,7 +9,8 @@ from svibench.runtime import GPUUnavailable, configure_jax  # noqa: E402
 sm = snakemake  # noqa: F821
 try:
     configure_jax(gpu=sm.resources.get("gpu", 0), threads=sm.threads, cache_dir=sm.params.cache,
-                  gpu_fallback=sm.params.gpu_fallback, log_file=sm.log[0])
+                  gpu_fallback=sm.params.gpu_fallback, log_file=sm.log[0],
+                  fast_compile=sm.params.fast_compile)
 except GPUUnavailable as err:
     sys.exit(f"svibench: {err}")  # one line, also in the job's log
 from svibench.fitting import run_fits  # noqa: E402

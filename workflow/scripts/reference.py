@@ -10,7 +10,7 @@ settings = dict(sm.params.settings)
 # One CPU device per chain, so the reference chains run in parallel (pmap) over the
 # job's threads.
 configure_jax(threads=max(int(sm.threads), int(settings.get("chains", 1))),
-              cache_dir=sm.params.cache, log_file=sm.log[0])
+              cache_dir=sm.params.cache, log_file=sm.log[0], fast_compile=sm.params.fast_compile)
 from svibench.reference import build_reference  # noqa: E402
 
 w = dict(sm.wildcards.items())
