@@ -88,6 +88,24 @@ def test_build_reference_writes_the_published_draws(tmp_path):
     assert list(draws.columns) == [f"theta[{j}]" for j in range(8)] + ["mu", "tau"]
 
 
+def test_a_published_reference_without_some_latents_writes_their_inference_data(tmp_path):
+    """gp_pois_regr's published draws hold ``f`` and the hyperparameters but not the
+    latent ``f_tilde``: the reference and its posterior.nc are of what they hold."""
+    import arviz as az
+
+    from svibench.data import make_dataset
+    from svibench.reference import build_reference
+
+    csv, meta = tmp_path / "d.csv", tmp_path / "d.json"
+    make_dataset("gp_pois_regr", "posteriordb", {"seed": 0}, csv, meta)
+    out = {k: tmp_path / f"{k}.{ext}" for k, ext in
+           (("draws", "parquet"), ("json", "json"), ("mocks", "parquet"), ("idata", "nc"))}
+    build_reference("gp_pois_regr", "posteriordb", csv, meta, {}, out)
+    post = az.from_netcdf(out["idata"]).posterior
+    assert "f" in post.data_vars and "f_tilde" not in post.data_vars
+    assert dict(post.sizes)["chain"] == 10
+
+
 # -- portcheck ----------------------------------------------------------------------
 
 def _chains(rng, chains, per, loc, scale, rho=0.5):

@@ -201,13 +201,15 @@ def build_reference(model: str | Model, dataset: str, data_csv, data_json, setti
     columns = [c for name, shape in sites.items() for c in flat_names(name, shape)]
     if problem.meta.get("reference_draws"):  # given with the dataset (your own model)
         draws, info = given_reference(problem, settings, sites)
-        sites = {n: s for n, s in sites.items() if flat_names(n, s)[0] in draws.columns}
     elif model.reference_kind == "nuts":
         draws, info = nuts_reference(problem, settings, sites)
     elif model.reference_kind == "posteriordb":
         draws, info = published_reference(problem, settings)
     else:
         draws, info = exact_reference(problem, settings, columns)
+    # Given and published draws may leave latents out (posteriordb's gp_pois_regr has
+    # f but not f_tilde): the reference, and so posterior.nc, is of the sites they hold.
+    sites = {n: s for n, s in sites.items() if flat_names(n, s)[0] in draws.columns}
     stats = info.pop("sample_stats", None)
     if not np.isfinite(draws.to_numpy()).all():
         info["meets_standard"] = False
