@@ -3,6 +3,8 @@ and the proof that each port is right (our NUTS agrees with the published draws)
 
 import json
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -131,6 +133,66 @@ def test_agreement_of_agreeing_and_disagreeing_draws():
     assert not res["a"]["ok"] and abs(res["a"]["mean_z"]) > 4
     assert not res["b"]["ok"] and res["b"]["sd_ratio"] == pytest.approx(1.2, abs=0.06)
     assert not portcheck.summarise(res)["ok"]
+
+
+def test_an_evaluate_job_checks_a_port_and_the_report_says_so(tmp_path):
+    """A NUTS fit scored against a posteriordb reference carries ``port_check`` in its
+    metrics.json (without JAX), and the ranking's reference line says whether the port
+    agrees, naming the quantities that do not."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from svibench import io
+    from svibench.data import make_dataset
+    from svibench.presentation.ranking import ranking_table
+    from svibench.presentation.render import render
+    from svibench.reference import build_reference
+
+    csv, meta = tmp_path / "d.csv", tmp_path / "d.json"
+    make_dataset("eight_schools", "posteriordb", {"seed": 0}, csv, meta)
+    ref = {k: tmp_path / f"ref-{k}.{ext}" for k, ext in
+           (("draws", "parquet"), ("json", "json"), ("mocks", "parquet"))}
+    build_reference("eight_schools", "posteriordb", csv, meta, {}, ref)
+    published = io.read_parquet(ref["draws"])
+    rng = np.random.default_rng(0)
+    fits = {}
+    for name, shift in (("agrees", 0.0), ("off", 3.0)):
+        draws = published.iloc[:4000].reset_index(drop=True).copy()  # 4 chains of theirs
+        draws["mu"] += shift
+        draws["tau"] = np.abs(draws["tau"] + rng.normal(scale=1e-3, size=len(draws)))
+        d = tmp_path / name
+        d.mkdir()
+        io.write_parquet(d / "draws.parquet", draws)
+        io.write_json(d / "fit.json", {"model": "eight_schools", "dataset": "posteriordb",
+                                        "method": "nuts", "kind": "nuts", "status": "ok",
+                                        "chains": 4, "seeds": {"fit": 2},
+                                        "diagnostics": {"divergences": 0}})
+        fits[name] = d
+    code = ("import json, sys; from svibench.evaluate import evaluate_fit; "
+            "m = evaluate_fit({'draws': sys.argv[1] + '/draws.parquet', 'fit': sys.argv[1] + "
+            "'/fit.json', 'mocks': None}, json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], "
+            "{'predictive_draws': 0}, {'metrics': sys.argv[1] + '/metrics.json'}); "
+            "print(json.dumps(sorted(k for k in ('jax', 'numpyro') if k in sys.modules)))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "workflow")}
+    refs = json.dumps({k: str(v) for k, v in ref.items()})
+    for d in fits.values():
+        run = subprocess.run([sys.executable, "-c", code, str(d), refs, str(csv), str(meta)],
+                             capture_output=True, text=True, timeout=300, env=env)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip().splitlines()[-1] == "[]"  # no JAX in an evaluate job
+    good = io.read_json(fits["agrees"] / "metrics.json")["port_check"]
+    bad = io.read_json(fits["off"] / "metrics.json")["port_check"]
+    assert good["ok"] and good["failed"] == [] and good["max_abs_mean_z"] < 4
+    assert not bad["ok"] and bad["failed"] == ["mu"] and bad["max_abs_mean_z"] > 4
+    for name, says in (("agrees", "the port agrees"), ("off", "the port DISAGREES on mu")):
+        ev = {"reference": io.read_json(ref["json"]),
+              "fits": [{"method": "nuts", "group": "nuts",
+                        "m": io.read_json(fits[name] / "metrics.json")}]}
+        html = render("ranking.html", table=ranking_table(ev))
+        assert "posteriordb&#39;s published draws" in html or "posteriordb's published draws" in html
+        assert says in html
 
 
 def test_mcse_counts_autocorrelation():

@@ -47,7 +47,7 @@ log = logging.getLogger("svibench.evaluate")
 NULL_METRICS = {"mean_err": None, "sd_ratio": None, "swd": None, "energy": None,
                 "draws_compared": None, "floor_splits": None, "floor_draws": None,
                 "khat": None, "khat_info": None, "mode_mass": None, "mcmc": None,
-                "predictive": None}
+                "predictive": None, "port_check": None}
 
 
 def cost(fit: dict) -> dict:
@@ -164,6 +164,9 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
             result["khat_info"] = khat_info(fit, thresholds)
         else:
             result["mcmc"] = mcmc_summary(draws, fit)
+            if ref_info["kind"] == "posteriordb":  # is the port right? (svibench.portcheck)
+                result["port_check"] = port_check(draws, int(fit.get("chains") or 1), ref,
+                                                  int(ref_info["chains"]))
         if mod.modes is not None:
             nuts = result["mcmc"] or {}
             result["mode_mass"] = M.mode_mass(mod.mode_labels(draws), mod.mode_labels(ref),
@@ -181,6 +184,16 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
     log.info("%s on %s/%s: mean_err %s, flags %s", fit["method"], model, result["dataset"],
              (result["mean_err"] or {}).get("value"), result["flags"])
     return result
+
+
+def port_check(draws: pd.DataFrame, chains: int, reference: pd.DataFrame,
+               reference_chains: int) -> dict:
+    """Our NUTS draws (chain-major, ``chains``) against a published reference: every
+    quantity's mean within ``portcheck.Z`` combined MCSEs and sd within ``SD_TOL``
+    (``portcheck.summarise``: max |mean z|, sd ratio range, ok, failed quantities)."""
+    from .portcheck import agreement, summarise
+
+    return summarise(agreement(draws, chains, reference, reference_chains))
 
 
 def predictive_check(model: Model, data_csv, mock: pd.DataFrame, reference_mocks) -> dict | None:

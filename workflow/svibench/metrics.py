@@ -358,6 +358,18 @@ def ess_bulk(x: np.ndarray) -> float:
     return float(az.ess(np.asarray(x, dtype=np.float64), method="bulk"))
 
 
+def ess_mean(x: np.ndarray) -> float:
+    """ESS of the mean of one latent, ``x`` of shape (chains, draws): split chains, no
+    rank normalisation (what the Monte Carlo standard error of a mean, sd / sqrt(ESS),
+    needs); NaN for a constant ``x``."""
+    import arviz as az
+
+    x = np.asarray(x, dtype=np.float64)
+    if np.ptp(x) == 0:
+        return float("nan")
+    return float(az.ess(x, method="mean"))
+
+
 def ess_tail(x: np.ndarray) -> float:
     """Tail ESS: the smaller ESS of the 5% and 95% quantile indicators."""
     import arviz as az

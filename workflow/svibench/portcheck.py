@@ -3,7 +3,9 @@
 A port agrees with its reference when, for every quantity of the reference, the
 means differ by at most ``Z`` combined Monte Carlo standard errors (each sample's
 MCSE of the mean, ``sd / sqrt(ESS)``, from its own chains) and the sds by at most
-``SD_TOL`` (relative). ``agreement`` is pure NumPy on draws tables; ``check`` runs
+``SD_TOL`` (relative). ``agreement`` is NumPy and ArviZ's ESS on draws tables (the
+evaluate job of a NUTS fit against a posteriordb reference records it in metrics.json
+as ``port_check``, and the report shows it); ``check`` runs
 NUTS on a registered model and compares it with its ``published_reference``;
 ``python -m svibench.portcheck [model ...]`` prints the table for the posteriordb
 models (all eight by default).
@@ -20,16 +22,11 @@ SD_TOL = 0.10  # sds within this fraction
 
 
 def mean_ess(x: np.ndarray) -> float:
-    """ESS of the mean of ``x`` (chains, draws): split chains, NumPyro's estimator
-    (the ESS that the MCSE of a mean needs, not the rank-normalised bulk ESS)."""
-    from numpyro.diagnostics import effective_sample_size
+    """ESS of the mean of ``x`` (chains, draws): split chains (``metrics.ess_mean``,
+    ArviZ's; no JAX, so an evaluate job can check a port)."""
+    from .metrics import ess_mean
 
-    x = np.asarray(x, dtype=np.float64)
-    half = x.shape[1] // 2
-    split = np.concatenate([x[:, :half], x[:, half:2 * half]]) if half >= 2 else x
-    if np.ptp(split) == 0:
-        return float("nan")
-    return float(effective_sample_size(split))
+    return ess_mean(x)
 
 
 def _summary(draws, column: str, chains: int) -> tuple[float, float, float]:
@@ -59,11 +56,13 @@ def agreement(our_draws, our_chains: int, ref_draws, ref_chains: int,
 
 
 def summarise(result: dict) -> dict:
-    """One row of the table: max |mean_z|, min / max sd_ratio, pass."""
+    """One row of the table: max |mean_z|, min / max sd_ratio, pass, the quantities
+    that fail, and the tolerances."""
     mz = [abs(v["mean_z"]) for v in result.values()]
     sr = [v["sd_ratio"] for v in result.values()]
     return {"max_abs_mean_z": max(mz), "min_sd_ratio": min(sr), "max_sd_ratio": max(sr),
-            "ok": all(v["ok"] for v in result.values())}
+            "ok": all(v["ok"] for v in result.values()),
+            "failed": [k for k, v in result.items() if not v["ok"]], "z": Z, "sd_tol": SD_TOL}
 
 
 def check(name: str, *, chains: int = 4, warmup: int = 500, draws_per_chain: int = 1000,

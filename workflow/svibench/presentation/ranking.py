@@ -272,7 +272,9 @@ def ranking_table(ev: dict, thresholds: dict | None = None) -> dict:
     """Everything the ranking table of one (model, dataset) shows: the reference, the
     noise floor, the ranked rows, which optional columns any row fills, the thresholds."""
     rows = group_rows(ev, thresholds)
+    port = next((f["m"]["port_check"] for f in ev["fits"] if f["m"].get("port_check")), None)
     return {"reference": ev["reference"], "floor": noise_floor(ev), "rows": rows,
+            "port_check": port,
             "show_modes": any(r["modes"] for r in rows),
             "show_ppc": any(r["v"]["cover90"] for r in rows),
             "show_mcmc": any(r["v"]["ess_bulk"] for r in rows),
