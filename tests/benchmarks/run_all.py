@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
-ORDER = ["engine", "nuts", "orchestration", "study", "seed", "gpu"]
+ORDER = ["engine", "nuts", "orchestration", "study", "seed", "seeds", "gpu"]
 
 
 def load(name):
