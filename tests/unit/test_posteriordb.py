@@ -186,6 +186,7 @@ def test_an_evaluate_job_checks_a_port_and_the_report_says_so(tmp_path):
     bad = io.read_json(fits["off"] / "metrics.json")["port_check"]
     assert good["ok"] and good["failed"] == [] and good["max_abs_mean_z"] < 4
     assert not bad["ok"] and bad["failed"] == ["mu"] and bad["max_abs_mean_z"] > 4
+    assert good["inconclusive"] == [] == bad["inconclusive"]  # the NUTS run itself is fine
     for name, says in (("agrees", "the port agrees"), ("off", "the port DISAGREES on mu")):
         ev = {"reference": io.read_json(ref["json"]),
               "fits": [{"method": "nuts", "group": "nuts",
@@ -193,6 +194,13 @@ def test_an_evaluate_job_checks_a_port_and_the_report_says_so(tmp_path):
         html = render("ranking.html", table=ranking_table(ev))
         assert "posteriordb&#39;s published draws" in html or "posteriordb's published draws" in html
         assert says in html
+    # a NUTS run that fails its own diagnostics gives no verdict on the port
+    m = io.read_json(fits["off"] / "metrics.json")
+    m["port_check"]["inconclusive"] = ["rhat 2.62 >= 1.01"]
+    ev = {"reference": io.read_json(ref["json"]), "fits": [{"method": "nuts", "group": "nuts", "m": m}]}
+    html = render("ranking.html", table=ranking_table(ev))
+    assert "no verdict: our NUTS run fails its own diagnostics (rhat 2.62" in html
+    assert "DISAGREES" not in html
 
 
 def test_mcse_counts_autocorrelation():

@@ -167,6 +167,9 @@ def evaluate_fit(fit_files: dict, reference_files: dict, data_csv, data_json, se
             if ref_info["kind"] == "posteriordb":  # is the port right? (svibench.portcheck)
                 result["port_check"] = port_check(draws, int(fit.get("chains") or 1), ref,
                                                   int(ref_info["chains"]))
+                # A NUTS run that fails its own diagnostics cannot judge the port.
+                result["port_check"]["inconclusive"] = M.judge({"mcmc": result["mcmc"]},
+                                                               thresholds)
         if mod.modes is not None:
             nuts = result["mcmc"] or {}
             result["mode_mass"] = M.mode_mass(mod.mode_labels(draws), mod.mode_labels(ref),
