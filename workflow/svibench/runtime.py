@@ -234,7 +234,10 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
     threads = max(int(threads or 1), 1)
     current = os.environ.get("XLA_FLAGS", "")
     named = {f.split("=", 1)[0] for f in current.split()}
-    defaults = DEFAULT_XLA_FLAGS + (FAST_COMPILE_FLAGS if fast_compile and not int(gpu or 0) else ())
+    # A GPU job that may fall back to the CPU compiles as a CPU job, so that its draws
+    # are the CPU run's bit for bit (the flags must be set before JAX starts).
+    cpu_like = not int(gpu or 0) or gpu_fallback == "cpu"
+    defaults = DEFAULT_XLA_FLAGS + (FAST_COMPILE_FLAGS if fast_compile and cpu_like else ())
     ours = known_xla_flags([f for f in defaults if f.split("=", 1)[0] not in named])
     os.environ["XLA_FLAGS"] = xla_flags(current, threads, ours)
     platform = "cuda" if int(gpu or 0) > 0 else "cpu"
