@@ -336,7 +336,7 @@ class _Batch:
         import jax.numpy as jnp
 
         self.svi, self.size, self.data = svi, len(states), data
-        self.get_params = None
+        self.get_params = jax.jit(svi.get_params)  # traced on first use, once for every seed
         width = chunk * GROUP_MAX  # steps a call can hold
         # what a seed given no steps returns in loop mode (it is not called)
         self.idle = (jnp.full((width,), jnp.nan), jnp.zeros((width,), dtype=bool))
@@ -366,8 +366,6 @@ class _Batch:
         (eagerly, the constraints' transforms compile tens of one-op programs)."""
         import jax
 
-        if self.get_params is None:
-            self.get_params = jax.jit(self.svi.get_params)
         if self.vmapped:
             return self.get_params(jax.tree.map(lambda x: x[s], state))
         return self.get_params(state[s])
