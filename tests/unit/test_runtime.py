@@ -260,26 +260,37 @@ def test_a_job_imports_its_libraries_without_a_full_garbage_collection(tmp_path)
     assert threshold >= 1000 and full == 0
 
 
-FAST = ("from svibench.runtime import configure_jax\n"
+FAST = ("from svibench.runtime import configure_jax, heavy_program_options\n"
         "import os\n"
         "configure_jax(threads=1, fast_compile={fast})\n"
         "import jax, jax.numpy as jnp\n"
-        "x = jax.jit(lambda v: jnp.tanh(v) @ v.T)(jnp.ones((8, 8)) / 8).sum()\n"
-        "print(os.environ['XLA_FLAGS'], float(x))\n")
+        "f = jax.jit(lambda v: (jnp.tanh(v) @ v.T).sum())\n"
+        "v = jnp.ones((8, 8)) / 8\n"
+        "heavy = f.lower(v).compile(heavy_program_options())(v)\n"
+        "print(heavy_program_options())\n"
+        "print(os.environ['XLA_FLAGS'])\n"
+        "print(float(f(v)), float(heavy))\n")
 
 
 def test_fast_compile_sets_the_cpu_backend_optimisation_level_and_a_users_flag_wins():
     """``fast_compile`` (config key) adds ``--xla_backend_optimization_level=0`` on the
     CPU (XLA accepts it: the process compiles and runs); a level in the user's own
-    XLA_FLAGS is kept instead; without ``fast_compile`` no level is set."""
+    XLA_FLAGS is kept instead; without ``fast_compile`` no level is set. A heavy
+    program's options restore the full level only where fast_compile set level 0."""
     flag = runtime.FAST_COMPILE_FLAGS[0]
     fast = job(FAST.format(fast=True))
     assert fast.returncode == 0, fast.stderr
-    assert flag in fast.stdout.split()
+    options, flags, values = fast.stdout.splitlines()[-3:]
+    assert flag in flags.split()
+    assert options == str(runtime.FULL_OPTIMISATION)
+    low, high = map(float, values.split())
+    assert high == pytest.approx(low, rel=1e-6)
     full = job(FAST.format(fast=False))
     assert full.returncode == 0, full.stderr
-    assert "xla_backend_optimization_level" not in full.stdout
-    assert float(full.stdout.split()[-1]) == pytest.approx(float(fast.stdout.split()[-1]), rel=1e-6)
+    options, flags, values = full.stdout.splitlines()[-3:]
+    assert "xla_backend_optimization_level" not in flags and options == "None"
+    assert float(values.split()[0]) == pytest.approx(low, rel=1e-6)
     mine = job(FAST.format(fast=True), XLA_FLAGS="--xla_backend_optimization_level=2")
     assert mine.returncode == 0, mine.stderr
+    assert mine.stdout.splitlines()[-3] == "None"
     assert "--xla_backend_optimization_level=2" in mine.stdout.split() and flag not in mine.stdout

@@ -205,6 +205,7 @@ def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_fro
     (``run_svi_seeds``), then each seed's draws and PSIS k-hat from the one set-up guide
     at its own params. ``extra["guide_params"]``: the flat params for ``params.npz``."""
     from .engine.svi import run_svi_seeds
+    from .runtime import heavy_program_options
 
     first = {k: v for k, v in options[0].items() if k != "seed"}
     for o in options[1:]:
@@ -224,8 +225,13 @@ def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_fro
             model_fn, guide, arrays, io.read_npz(init_from), fit_seeds[0])
         warm = {"from": str(init_from), **report}
     kwargs = {k: v for k, v in svi_kwargs(opts).items() if k != "seed"}
+    step_options = heavy_program_options() if m.heavy_steps else None
+    if step_options:
+        log.info("%s: step program compiled with %s (heavy steps)", m.name, step_options)
     fits = run_svi_seeds(model_fn, guide, arrays, seeds=fit_seeds, init_params=init_params,
-                         batch=opts.get("seed_batch", "auto"), **kwargs)
+                         batch=opts.get("seed_batch", "auto"),
+                         step_compiler_options=step_options,
+                         **kwargs)
     return [svi_fit_result(m, problem, guide, fit, o, sites, warm)
             for fit, o in zip(fits, options)]
 

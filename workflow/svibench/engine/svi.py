@@ -331,7 +331,8 @@ class _Batch:
     ``call(state, n) -> (state, losses (S, L), finite (S, L))``.
     """
 
-    def __init__(self, svi, states: list, chunk: int, data: dict, mode: str):
+    def __init__(self, svi, states: list, chunk: int, data: dict, mode: str,
+                 compiler_options: dict | None = None):
         import jax
         import jax.numpy as jnp
 
@@ -345,10 +346,11 @@ class _Batch:
         if self.vmapped:
             self.state = jax.tree.map(lambda *xs: jnp.stack(xs), *states)
             program = jax.jit(jax.vmap(run, in_axes=(0, 0, None)))
-            self.program = program.lower(self.state, np.zeros(self.size, np.int32), data).compile()
+            self.program = program.lower(self.state, np.zeros(self.size, np.int32), data).compile(
+                compiler_options)
         else:
             self.state = list(states)
-            self.program = jax.jit(run).lower(states[0], 0, data).compile()
+            self.program = jax.jit(run).lower(states[0], 0, data).compile(compiler_options)
 
     def call(self, state, n: np.ndarray):
         import jax.numpy as jnp
@@ -380,7 +382,8 @@ def run_svi(model, guide, data: dict, *, seed: int = 0, init_params=None, **sett
 def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
                   lr: float, particles: int = 1, chunk: int = 500, elbo: str = "trace",
                   init_params=None, convergence: dict | None = None,
-                  stop_at_convergence: bool = False, batch: str = "auto") -> list[SVIFit]:
+                  stop_at_convergence: bool = False, batch: str = "auto",
+                  step_compiler_options: dict | None = None) -> list[SVIFit]:
     """Fit ``guide`` from each of ``seeds`` with Adam for at most ``max_steps`` steps
     each: one ``SVIFit`` per seed. The guide is left set up (``compiled_init_seeds``):
     it draws for every seed at that seed's params.
@@ -397,6 +400,8 @@ def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
     ``vmap`` equal up to float rounding (the batched program may order a reduction
     differently: tests/unit/test_engine.py measures it). ``seconds`` are each seed's:
     the batch's compile, and the run until that seed stopped.
+    ``step_compiler_options``: XLA options for the step program alone (e.g.
+    ``runtime.heavy_program_options()``), None for the process's.
     """
     from .convergence import convergence_step, final_trend, floor, settings
 
@@ -412,7 +417,7 @@ def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
                                  init_params)
     chunk = max(1, min(int(chunk), int(max_steps)))
     batch = _Batch(svi, states, chunk, data,
-                   batch_mode(batch, str(jax.devices()[0].platform)))
+                   batch_mode(batch, str(jax.devices()[0].platform)), step_compiler_options)
     state = batch.state
     jax.block_until_ready(batch.call(state, np.ones(size, int))[1:])  # a program's first call sets it up
     t_compiled = time.perf_counter()

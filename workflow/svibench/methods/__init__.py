@@ -47,6 +47,9 @@ class Method:
     defaults: dict = field(default_factory=dict)  # guide options (Pathfinder: its options)
     # what PSIS k-hat measures for this guide (where it is not the guide's own density)
     khat_of: str = "the guide"
+    # Its steps cost more than its programs' full compile: with ``fast_compile`` its
+    # step program still gets XLA's full optimisation (``runtime.heavy_program_options``).
+    heavy_steps: bool = False
 
     def applies_to(self, model: Model) -> bool:
         """Whether this method can fit ``model`` (at its default settings' size)."""
@@ -81,7 +84,8 @@ METHODS: dict[str, Method] = {
                _auto("AutoDAIS"), defaults={"K": 4, "eta_max": 0.1},
                khat_of="AutoDAIS's augmented sampler (not its marginal over the latents)"),
         Method("auto_bnaf", "svi", "AutoBNAFNormal: block neural autoregressive flow",
-               _flow("AutoBNAFNormal"), min_latent_dim=2, defaults={"num_flows": 1, "hidden_factors": [8, 8]}),
+               _flow("AutoBNAFNormal"), min_latent_dim=2, heavy_steps=True,
+               defaults={"num_flows": 1, "hidden_factors": [8, 8]}),
         Method("auto_iaf", "svi", "AutoIAFNormal: inverse autoregressive flow",
                _flow("AutoIAFNormal"), min_latent_dim=2,
                defaults={"num_flows": 2}),
