@@ -281,7 +281,8 @@ def test_a_chunk_takes_numpyros_svi_update_steps(method):
     assert finite[:7].all() and np.isnan(losses[7:]).all()
     np.testing.assert_allclose(losses[:7], their_losses[:7], rtol=1e-6)
     for a, b in zip(jax.tree.leaves(ours.optim_state), jax.tree.leaves(theirs.optim_state)):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+        # two programs: XLA may round differently (1.8e-7 on a 0.035 entry at level 0)
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("model_name,method", [("linreg", "auto_diagonal"),
@@ -315,7 +316,7 @@ def test_seeds_fitted_as_one_batch_are_each_seed_fitted_alone(model_name, method
 
 
 def test_a_diverging_seed_stops_alone_and_the_others_run_on():
-    """At lr 2 hier's AutoNormal blows up after 1000-1700 steps. The path there is
+    """At lr 2 hier's AutoNormal blows up after 1000-2500 steps. The path there is
     chaotic: the vmapped batch's rounding (see above) moves the step it blows up at, so
     only the early losses are compared with each seed alone; looped, every step is
     the one alone."""
@@ -323,7 +324,7 @@ def test_a_diverging_seed_stops_alone_and_the_others_run_on():
 
     model, arrays = problem("hier", groups=3)
     m = get_method("auto_normal")
-    opts = dict(max_steps=2000, lr=2.0, chunk=10)
+    opts = dict(max_steps=3000, lr=2.0, chunk=10)
     batch = run_svi_seeds(model, m.build(model), arrays, seeds=[0, 1], batch="vmap", **opts)
     assert [b.status for b in batch] == ["diverged", "diverged"]
     assert batch[0].diverged_at != batch[1].diverged_at  # the later one ran on alone
