@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from svibench import study as S
 from svibench.config import ConfigError, resources, validate
 from svibench.methods import METHODS, get_method
+from svibench.snakemake_patches import wake_only_for_the_rate_limit
 from svibench.usermodel import ENV as USER_MODELS_ENV, environment as user_models_env
 
 try:
@@ -21,6 +22,10 @@ except ConfigError as err:
     sys.exit(1)
 
 STUDY = S.Study(CFG)
+
+# Snakemake's scheduler loop otherwise wakes itself ever more often as jobs finish
+# (about half a core of a 2-core machine by mid-study): see svibench.snakemake_patches.
+wake_only_for_the_rate_limit()
 
 # Same hash seed in every job, so JAX's persistent cache hits across processes.
 # (Set here, read by the jobs: local ones inherit it, SLURM ones get it through
