@@ -294,3 +294,16 @@ def test_fast_compile_sets_the_cpu_backend_optimisation_level_and_a_users_flag_w
     assert mine.returncode == 0, mine.stderr
     assert mine.stdout.splitlines()[-3] == "None"
     assert "--xla_backend_optimization_level=2" in mine.stdout.split() and flag not in mine.stdout
+
+
+def test_a_step_program_is_fully_optimised_for_heavy_steps_or_a_large_budget(monkeypatch):
+    """Under fast_compile, the step program of a method with ``heavy_steps`` or of a fit
+    whose budget reaches ``HEAVY_STEP_GRADIENTS`` gradient evaluations gets the full
+    level; without fast_compile nothing is passed (the process's level stands)."""
+    bar = runtime.HEAVY_STEP_GRADIENTS
+    monkeypatch.setattr(runtime, "_fast_compile_on", True)
+    assert runtime.step_program_options(False, bar - 1) is None
+    assert runtime.step_program_options(False, bar) == runtime.FULL_OPTIMISATION
+    assert runtime.step_program_options(True, 1) == runtime.FULL_OPTIMISATION
+    monkeypatch.setattr(runtime, "_fast_compile_on", False)
+    assert runtime.step_program_options(True, 10 * bar) is None

@@ -205,7 +205,8 @@ def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_fro
     (``run_svi_seeds``), then each seed's draws and PSIS k-hat from the one set-up guide
     at its own params. ``extra["guide_params"]``: the flat params for ``params.npz``."""
     from .engine.svi import run_svi_seeds
-    from .runtime import heavy_program_options
+    from .runtime import step_program_options
+    from .scheduling import svi_gradients_per_step
 
     first = {k: v for k, v in options[0].items() if k != "seed"}
     for o in options[1:]:
@@ -225,9 +226,11 @@ def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_fro
             model_fn, guide, arrays, io.read_npz(init_from), fit_seeds[0])
         warm = {"from": str(init_from), **report}
     kwargs = {k: v for k, v in svi_kwargs(opts).items() if k != "seed"}
-    step_options = heavy_program_options() if m.heavy_steps else None
+    budget = int(opts["max_steps"]) * svi_gradients_per_step(opts)
+    step_options = step_program_options(m.heavy_steps, budget)
     if step_options:
-        log.info("%s: step program compiled with %s (heavy steps)", m.name, step_options)
+        log.info("%s: step program compiled with %s (%s)", m.name, step_options,
+                 "heavy steps" if m.heavy_steps else f"a budget of {budget} gradient evaluations")
     fits = run_svi_seeds(model_fn, guide, arrays, seeds=fit_seeds, init_params=init_params,
                          batch=opts.get("seed_batch", "auto"),
                          step_compiler_options=step_options,

@@ -46,9 +46,15 @@ DEFAULT_XLA_FLAGS = ("--xla_cpu_use_fusion_emitters=false",)
 # run for far less time than they take to compile (a fit of the default study: ~0.1 s
 # of steps against ~3 s of compilation).
 FAST_COMPILE_FLAGS = ("--xla_backend_optimization_level=0",)
-# A program whose run outweighs its compile (a method's ``heavy_steps``) still gets
-# XLA's default optimisation level: AutoBNAFNormal's steps ran 2.2x slower at level 0.
+# A step program whose run outweighs its compile still gets XLA's default level: a
+# method's ``heavy_steps`` (AutoBNAFNormal's steps ran 2.2x slower at level 0), or a
+# budget of at least HEAVY_STEP_GRADIENTS model-gradient evaluations. On hier (8
+# groups, 100 particles) level 0 ran a gradient evaluation in ~9 us against ~2 us at
+# level 3 (AutoDAIS K=16: 19.6 against 3.8 ms a step), for 0.5-2 s more compile: level
+# 3 pays from ~100 000 evaluations; the bar is set above that because a fit that
+# converges stops short of its budget.
 FULL_OPTIMISATION = {"xla_backend_optimization_level": 3}
+HEAVY_STEP_GRADIENTS = 200_000
 _fast_compile_on = False  # whether configure_jax added FAST_COMPILE_FLAGS
 
 
@@ -57,6 +63,16 @@ def heavy_program_options() -> dict | None:
     ``FULL_OPTIMISATION`` when this job compiles with ``FAST_COMPILE_FLAGS``, else None
     (the process's level stands, the user's own ``XLA_FLAGS`` included)."""
     return dict(FULL_OPTIMISATION) if _fast_compile_on else None
+
+
+def step_program_options(heavy_steps: bool, budget_gradients: int) -> dict | None:
+    """XLA options for an SVI fit's step program: ``heavy_program_options()`` when the
+    method has ``heavy_steps`` or its budget (``max_steps`` times the model-gradient
+    evaluations of a step, ``scheduling.svi_gradients_per_step``) reaches
+    ``HEAVY_STEP_GRADIENTS``; else None (the process's level)."""
+    if heavy_steps or budget_gradients >= HEAVY_STEP_GRADIENTS:
+        return heavy_program_options()
+    return None
 
 
 def xla_flags(current: str, threads: int, defaults=DEFAULT_XLA_FLAGS) -> str:
