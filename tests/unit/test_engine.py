@@ -281,8 +281,12 @@ def test_a_chunk_takes_numpyros_svi_update_steps(method):
     assert finite[:7].all() and np.isnan(losses[7:]).all()
     np.testing.assert_allclose(losses[:7], their_losses[:7], rtol=1e-6)
     for a, b in zip(jax.tree.leaves(ours.optim_state), jax.tree.leaves(theirs.optim_state)):
-        # two programs: XLA may round differently (1.8e-7 on a 0.035 entry at level 0)
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+        # two programs: XLA may round differently (1.8e-7 on a 0.035 entry at level 0;
+        # 1.5e-6 on a -0.0075 entry of an IAF weight matrix whose entries reach 12):
+        # float32 rounding at the leaf's own scale
+        b = np.asarray(b)
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-5,
+                                   atol=1e-6 * max(1.0, float(np.abs(b).max())))
 
 
 @pytest.mark.parametrize("model_name,method", [("linreg", "auto_diagonal"),
