@@ -58,10 +58,9 @@ def test_the_scan_sees_what_it_looks_for(tmp_path):
 
 def test_the_snakemake_patch_leaves_numpyro_alone():
     (patches,) = OTHER_LIBRARY_PATCHES
-    imported = {a.name for n in ast.walk(ast.parse(patches.read_text()))
-                if isinstance(n, ast.Import) for a in n.names}
-    imported |= {n.module or "" for n in ast.walk(ast.parse(patches.read_text()))
-                 if isinstance(n, ast.ImportFrom)}
+    nodes = list(ast.walk(ast.parse(patches.read_text())))
+    imported = {a.name for n in nodes if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in nodes if isinstance(n, ast.ImportFrom)}
     assert not any(m.split(".")[0] in ("numpyro", "jax", "svibench") for m in imported)
     uses = private_uses(patches)
     assert uses and all(u.endswith(": ._schedule_reevalutation") for u in uses), uses

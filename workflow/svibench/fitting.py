@@ -23,7 +23,7 @@ from .engine.draws import flatten, flatten_params, guide_draws, latent_sites
 from .methods import get_method
 from .models import Model
 from .provenance import versions
-from .scheduling import svi_gradients_per_step
+from .scheduling import svi_budget_gradients, svi_gradients_per_step
 from .status import usable
 
 log = logging.getLogger("svibench.fit")
@@ -206,7 +206,6 @@ def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_fro
     at its own params. ``extra["guide_params"]``: the flat params for ``params.npz``."""
     from .engine.svi import run_svi_seeds
     from .runtime import step_program_options
-    from .scheduling import svi_gradients_per_step
 
     first = {k: v for k, v in options[0].items() if k != "seed"}
     for o in options[1:]:
@@ -226,7 +225,7 @@ def run_svi_fits(m, problem: Problem, options: list[dict], sites: dict, init_fro
             model_fn, guide, arrays, io.read_npz(init_from), fit_seeds[0])
         warm = {"from": str(init_from), **report}
     kwargs = {k: v for k, v in svi_kwargs(opts).items() if k != "seed"}
-    budget = int(opts["max_steps"]) * svi_gradients_per_step(opts)
+    budget = svi_budget_gradients(opts)
     step_options = step_program_options(m.heavy_steps, budget)
     if step_options:
         log.info("%s: step program compiled with %s (%s)", m.name, step_options,

@@ -67,8 +67,8 @@ def heavy_program_options() -> dict | None:
 
 def step_program_options(heavy_steps: bool, budget_gradients: int) -> dict | None:
     """XLA options for an SVI fit's step program: ``heavy_program_options()`` when the
-    method has ``heavy_steps`` or its budget (``max_steps`` times the model-gradient
-    evaluations of a step, ``scheduling.svi_gradients_per_step``) reaches
+    method has ``heavy_steps`` or its budget (model-gradient evaluations,
+    ``scheduling.svi_budget_gradients``) reaches
     ``HEAVY_STEP_GRADIENTS``; else None (the process's level)."""
     if heavy_steps or budget_gradients >= HEAVY_STEP_GRADIENTS:
         return heavy_program_options()

@@ -30,6 +30,12 @@ def svi_gradients_per_step(options: dict) -> int:
     return int(options.get("particles", 1)) * (1 + int((options.get("guide") or {}).get("K", 0)))
 
 
+def svi_budget_gradients(options: dict) -> int:
+    """Model-gradient evaluations of an SVI fit's whole budget: ``max_steps`` times
+    ``svi_gradients_per_step``."""
+    return int(options["max_steps"]) * svi_gradients_per_step(options)
+
+
 def fit_priority(options: dict, kind: str) -> int:
     """Priority of one fit job from its resolved options (``config.fit_options``).
 
@@ -43,7 +49,7 @@ def fit_priority(options: dict, kind: str) -> int:
         return _priority(draws * LEAPFROGS_PER_DRAW)
     if kind == "pathfinder":
         return 1
-    return _priority(int(options["max_steps"]) * svi_gradients_per_step(options))
+    return _priority(svi_budget_gradients(options))
 
 
 def reference_priority(nuts: bool, settings: dict) -> int:
