@@ -11,8 +11,9 @@ Both start from the same simulated data (made before the clocks start) and end w
 every fit's draws written. Ratio = workflow wall / plain wall (target <= 0.25 from an
 empty cache; <= 0.5 before the performance issue). With ``--accuracy`` the workflow
 then builds the references and both sets of draws are scored by
-``svibench.metrics.score`` (the accuracy issue's metrics): a method is *worse* when a metric of the workflow's fits exceeds the plain script's by more than
-the metric's noise, compared as medians over fit seeds: ``--fit-seeds K`` (default
+``svibench.metrics.score`` (the accuracy issue's metrics): a method is *worse* when
+a metric of the workflow's fits exceeds the plain script's by more than the metric's
+noise, compared as medians over fit seeds: ``--fit-seeds K`` (default
 2) refits both sides, untimed, with the fit seeds + 1 .. K (``refit_seeds.py``,
 ``plain_script.py --seed-offset``), because one stochastic fit's accuracy is no
 measure (AutoDAIS on hier: mean_err 0.6 to 2.5 along one run). The noise is the
