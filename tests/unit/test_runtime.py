@@ -296,14 +296,50 @@ def test_fast_compile_sets_the_cpu_backend_optimisation_level_and_a_users_flag_w
     assert "--xla_backend_optimization_level=2" in mine.stdout.split() and flag not in mine.stdout
 
 
+STEP = ("from svibench.runtime import configure_jax, step_program_options\n"
+        "configure_jax(threads=1, fast_compile=True)\n"
+        "import jax, jax.numpy as jnp\n"
+        "options = step_program_options(False, 10 ** 9)\n"
+        "f = jax.jit(lambda v: (jnp.tanh(v) @ v.T).sum())\n"
+        "v = jnp.ones((8, 8)) / 8\n"
+        "print(options)\n"
+        "print(float(f(v)), float(f.lower(v).compile(options)(v)))\n")
+
+
+def test_a_big_budgets_step_program_gets_the_new_fusion_emitters_unless_the_user_chose():
+    """Where the job compiles with the legacy emitters (and jaxlib knows the flag), a
+    big budget's step program asks for the new ones; XLA accepts the option (the
+    program compiles and computes the same); a user's own emitter flag stands."""
+    ours = job(STEP)
+    assert ours.returncode == 0, ours.stderr
+    options, values = ours.stdout.splitlines()[-2:]
+    legacy = runtime.known_xla_flags([runtime.LEGACY_EMITTERS_FLAG])
+    assert options == str({**runtime.FULL_OPTIMISATION,
+                           **(runtime.NEW_EMITTERS if legacy else {})})
+    low, high = map(float, values.split())
+    assert high == pytest.approx(low, rel=1e-6)
+    mine = job(STEP, XLA_FLAGS="--xla_cpu_use_fusion_emitters=true")
+    assert mine.returncode == 0, mine.stderr
+    assert mine.stdout.splitlines()[-2] == str(runtime.FULL_OPTIMISATION)
+
+
 def test_a_step_program_is_fully_optimised_for_heavy_steps_or_a_large_budget(monkeypatch):
-    """Under fast_compile, the step program of a method with ``heavy_steps`` or of a fit
-    whose budget reaches ``HEAVY_STEP_GRADIENTS`` gradient evaluations gets the full
-    level; without fast_compile nothing is passed (the process's level stands)."""
+    """The step program of a method with ``heavy_steps`` or of a fit whose budget
+    reaches ``HEAVY_STEP_GRADIENTS`` gradient evaluations gets the full level under
+    fast_compile; such a budget also the new fusion emitters under the legacy ones;
+    without either nothing is passed (the process's settings stand)."""
     bar = runtime.HEAVY_STEP_GRADIENTS
     monkeypatch.setattr(runtime, "_fast_compile_on", True)
+    monkeypatch.setattr(runtime, "_legacy_emitters_on", False)
     assert runtime.step_program_options(False, bar - 1) is None
     assert runtime.step_program_options(False, bar) == runtime.FULL_OPTIMISATION
     assert runtime.step_program_options(True, 1) == runtime.FULL_OPTIMISATION
+    monkeypatch.setattr(runtime, "_legacy_emitters_on", True)
+    assert runtime.step_program_options(False, bar) == {**runtime.FULL_OPTIMISATION,
+                                                         **runtime.NEW_EMITTERS}
+    assert runtime.step_program_options(True, bar - 1) == runtime.FULL_OPTIMISATION
+    assert runtime.step_program_options(False, bar - 1) is None
     monkeypatch.setattr(runtime, "_fast_compile_on", False)
+    assert runtime.step_program_options(True, 10 * bar) == runtime.NEW_EMITTERS
+    monkeypatch.setattr(runtime, "_legacy_emitters_on", False)
     assert runtime.step_program_options(True, 10 * bar) is None
