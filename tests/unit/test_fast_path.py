@@ -227,3 +227,27 @@ def test_a_diverged_fit_keeps_exactly_the_state_before_its_first_bad_step():
     np.testing.assert_array_equal(fit.losses[:-1], before.losses)
     for name, value in before.params.items():
         np.testing.assert_array_equal(np.asarray(fit.params[name]), np.asarray(value))
+
+
+def test_gpu_bench_compares_each_j_across_platforms_and_with_the_hand_loop(bench_path):
+    """Per J: engine / hand-written on each platform, GPU / CPU for both; a platform
+    that failed or was not run gives no ratio rather than a number."""
+    from bench_gpu import per_j
+
+    def row(J, platform, engine, hand, **extra):
+        return {"J": J, "platform": platform, "engine_steps_per_s": engine,
+                "hand_steps_per_s": hand, "engine_over_hand": engine / hand, **extra}
+
+    rows = [row(1024, "gpu", 9000.0, 10000.0), row(1024, "cpu", 900.0, 1000.0),
+            row(4096, "gpu", 6000.0, 8000.0), row(4096, "cpu", 500.0, 400.0, error="boom"),
+            row(65536, "gpu", 4000.0, 5000.0)]
+    by_j = {r["J"]: r for r in per_j(rows)}
+    assert list(by_j) == [1024, 4096, 65536]
+    assert by_j[1024]["gpu_over_cpu_engine"] == pytest.approx(10.0)
+    assert by_j[1024]["gpu_over_cpu_hand"] == pytest.approx(10.0)
+    assert by_j[1024]["gpu_engine_over_hand"] == pytest.approx(0.9)
+    assert by_j[1024]["cpu_engine_over_hand"] == pytest.approx(0.9)
+    assert by_j[4096]["cpu_engine_over_hand"] is None  # its CPU run failed
+    assert by_j[4096]["gpu_over_cpu_engine"] is None
+    assert by_j[4096]["gpu_engine_over_hand"] == pytest.approx(0.75)
+    assert by_j[65536]["gpu_over_cpu_hand"] is None  # no CPU run at that size
