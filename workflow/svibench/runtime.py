@@ -279,7 +279,7 @@ def configure_jax(*, gpu: int = 0, threads: int = 1, cache_dir: str | None = Non
     ours = known_xla_flags([f for f in defaults if f.split("=", 1)[0] not in named])
     global _fast_compile_on, _legacy_emitters_on
     _fast_compile_on = any(f in ours for f in FAST_COMPILE_FLAGS)
-    _legacy_emitters_on = LEGACY_EMITTERS_FLAG in ours
+    _legacy_emitters_on = cpu_like and LEGACY_EMITTERS_FLAG in ours  # a CPU compiler option
     os.environ["XLA_FLAGS"] = xla_flags(current, threads, ours)
     platform = "cuda" if int(gpu or 0) > 0 else "cpu"
     # With a GPU: CUDA first, the CPU still initialised, so that a missing GPU shows
