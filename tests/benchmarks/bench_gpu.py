@@ -6,7 +6,9 @@ The hand-written loop is what a careful user writes: NumPyro's own ``SVI.update`
 jitted ``lax.scan`` of static length (same model, ``AutoNormal``, ``Adam(0.01)``, one
 particle, full batch); the engine runs as many steps with ``stop_at_convergence`` off,
 its steps/s from its ``run`` seconds. Neither counts compilation; both get a first call
-before the clock. Each (J, platform) is a fresh process configured like a fit job:
+before the clock. On the GPU the engine runs its steps in loops of static length
+(``run_svi_seeds``'s ``static_blocks``); it is also timed with its CPU program, one
+loop of traced length (``engine_plain_loop_steps_per_s``), to show what that costs. Each (J, platform) is a fresh process configured like a fit job:
 ``configure_jax(gpu=1)``, or the CPU with ``--cpu-threads`` threads (default: every
 CPU of the machine, so GPU/CPU compares with all its cores). Printed per J: engine /
 hand-written on each platform (target >= 0.9) and GPU / CPU for both (target at
@@ -69,18 +71,23 @@ t0 = time.perf_counter()
 hand = jax.jit(hand_loop).lower(state, arrays).compile()
 jax.block_until_ready(hand(state, arrays))
 out["hand_compile_and_first_s"] = time.perf_counter() - t0
-engine_runs, hand_runs, compiles = [], [], []
+engine_runs, hand_runs, compiles, plain_runs = [], [], [], []
 for _ in range({reps}):  # interleaved, so that a change of load hits both alike
     fit = run_svi(model, AutoNormal(model), arrays, max_steps=steps, lr=lr, chunk={chunk},
                   stop_at_convergence=False)
     engine_runs.append(fit.steps_run / fit.seconds["run"])
     compiles.append(fit.seconds["compile"])
+    if platform != "cpu":  # the engine's other step program: one loop of traced length
+        fit = run_svi(model, AutoNormal(model), arrays, max_steps=steps, lr=lr,
+                      chunk={chunk}, stop_at_convergence=False, static_blocks=False)
+        plain_runs.append(fit.steps_run / fit.seconds["run"])
     t0 = time.perf_counter()
     jax.block_until_ready(hand(state, arrays))
     hand_runs.append(steps / (time.perf_counter() - t0))
-med = lambda v: sorted(v)[len(v) // 2]
+med = lambda v: sorted(v)[len(v) // 2] if v else None
 out.update(engine_steps_per_s=med(engine_runs), hand_steps_per_s=med(hand_runs),
-           engine_runs=engine_runs, hand_runs=hand_runs, engine_compile_s=med(compiles))
+           engine_runs=engine_runs, hand_runs=hand_runs, engine_compile_s=med(compiles),
+           engine_plain_loop_steps_per_s=med(plain_runs), engine_plain_loop_runs=plain_runs)
 if {nuts}:
     from svibench.engine.nuts import run_nuts
     fit = run_nuts(model, arrays, warmup={warmup}, draws={draws}, chains=2, seed=2)
@@ -191,8 +198,8 @@ def main(argv=None):
         if J <= args.cpu_max_groups:
             rows.append(measure(J, 0, args.cpu_threads, args, settings))
     C.table(rows, ["J", "latents", "platform", "threads", "engine_steps_per_s", "hand_steps_per_s",
-                   "engine_over_hand", "engine_compile_s", "nuts_ess_per_s", "nuts_chain_method",
-                   "error"],
+                   "engine_over_hand", "engine_plain_loop_steps_per_s", "engine_compile_s",
+                   "nuts_ess_per_s", "nuts_chain_method", "error"],
             title=f"hier, AutoNormal, {settings['steps']} steps (median of {settings['repeats']}); "
                   f"NUTS: 2 chains, {warmup}+{draws}")
     summary = per_j(rows)

@@ -78,6 +78,20 @@ def _step_keys(key, n: int, chunk: int):
     return jax.lax.fori_loop(0, n, body, (key, jnp.zeros((chunk,) + key.shape, key.dtype)))
 
 
+def _step_keys_static(key, n, width: int):
+    """``_step_keys`` with a static trip count: the chain is walked ``width`` times
+    (the same keys), and the key after ``n`` steps is picked from it."""
+    import jax
+    import jax.numpy as jnp
+
+    def body(key, _):
+        key, step_key = jax.random.split(key)
+        return key, (key, step_key)
+
+    _, (after, keys) = jax.lax.scan(body, key, None, length=width)
+    return jnp.where(n > 0, after[jnp.maximum(n - 1, 0)], key), keys
+
+
 def svi_step(svi, state, step_key, data: dict):
     """``SVI.update(state, **data)`` given the step's key: ``(state, loss)``, with the
     state's own key left as it is (``_step_keys`` advances it)."""
@@ -88,7 +102,7 @@ def svi_step(svi, state, step_key, data: dict):
     return state._replace(optim_state=optim_state, mutable_state=mutable_state), loss
 
 
-def chunk_runner(svi, chunk: int, jit: bool = True):
+def chunk_runner(svi, chunk: int, jit: bool = True, block: int | None = None):
     """``run(state, n_left, data) -> (state, losses (chunk,), finite (chunk,))``.
 
     Runs steps ``0 .. n_left - 1`` (``n_left <= chunk``) of ``svi.update`` (a loop
@@ -103,9 +117,19 @@ def chunk_runner(svi, chunk: int, jit: bool = True):
     6). Steps after a non-finite one run on, on garbage; ``run_svi`` then runs the
     chunk again from its start up to the step before (the same program, so the same
     numbers) to recover the last finite state.
+
+    ``block``: the steps run in blocks of ``block`` steps, each block a loop of static
+    length (the key chain too), and only the loop over blocks has a traced trip count.
+    A loop whose trip count is traced waits on the device's answer at every turn; on
+    a GPU that wait is per step. Steps past ``n_left`` in the last block are computed
+    and not applied (the state is kept as it was), so every applied step is the step
+    the plain loop takes (tests/unit/test_engine.py). None: one loop over the steps.
     """
     import jax
     import jax.numpy as jnp
+
+    if block is not None:
+        return _block_runner(svi, chunk, int(block), jit)
 
     def run(state, n_left, data):
         key, keys = _step_keys(state.rng_key, n_left, chunk)
@@ -119,6 +143,37 @@ def chunk_runner(svi, chunk: int, jit: bool = True):
         init = (state, jnp.full((chunk,), jnp.nan), jnp.zeros((chunk,), dtype=bool))
         state, losses, finite = jax.lax.fori_loop(0, n_left, body, init)
         return state._replace(rng_key=key), losses, finite
+
+    return jax.jit(run) if jit else run
+
+
+def _block_runner(svi, chunk: int, block: int, jit: bool):
+    """``chunk_runner`` with steps in blocks of static length (its ``block``)."""
+    import jax
+    import jax.numpy as jnp
+
+    blocks = -(-chunk // block)
+
+    def run(state, n_left, data):
+        key, keys = _step_keys_static(state.rng_key, n_left, blocks * block)
+
+        def one_block(b, carry):
+            def step(j, carry):
+                state, losses, finite = carry
+                i = b * block + j
+                new, loss = svi_step(svi, state, keys[i], data)
+                ok = jnp.isfinite(loss) & _all_finite(new.optim_state)
+                live = i < n_left
+                state = jax.tree.map(lambda n, o: jnp.where(live, n, o), new, state)
+                return (state, losses.at[i].set(jnp.where(live, loss, jnp.nan)),
+                        finite.at[i].set(ok & live))
+
+            return jax.lax.fori_loop(0, block, step, carry)
+
+        init = (state, jnp.full((blocks * block,), jnp.nan),
+                jnp.zeros((blocks * block,), dtype=bool))
+        state, losses, finite = jax.lax.fori_loop(0, -(-n_left // block), one_block, init)
+        return state._replace(rng_key=key), losses[:chunk], finite[:chunk]
 
     return jax.jit(run) if jit else run
 
@@ -332,7 +387,7 @@ class _Batch:
     """
 
     def __init__(self, svi, states: list, chunk: int, data: dict, mode: str,
-                 compiler_options: dict | None = None):
+                 compiler_options: dict | None = None, block: int | None = None):
         import jax
         import jax.numpy as jnp
 
@@ -342,7 +397,7 @@ class _Batch:
         # what a seed given no steps returns in loop mode (it is not called)
         self.idle = (jnp.full((width,), jnp.nan), jnp.zeros((width,), dtype=bool))
         self.vmapped = mode == "vmap" and self.size > 1
-        run = chunk_runner(svi, chunk * GROUP_MAX, jit=False)
+        run = chunk_runner(svi, chunk * GROUP_MAX, jit=False, block=block)
         if self.vmapped:
             self.state = jax.tree.map(lambda *xs: jnp.stack(xs), *states)
             program = jax.jit(jax.vmap(run, in_axes=(0, 0, None)))
@@ -383,7 +438,8 @@ def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
                   lr: float, particles: int = 1, chunk: int = 500, elbo: str = "trace",
                   init_params=None, convergence: dict | None = None,
                   stop_at_convergence: bool = False, batch: str = "auto",
-                  step_compiler_options: dict | None = None) -> list[SVIFit]:
+                  step_compiler_options: dict | None = None,
+                  static_blocks: bool | None = None) -> list[SVIFit]:
     """Fit ``guide`` from each of ``seeds`` with Adam for at most ``max_steps`` steps
     each: one ``SVIFit`` per seed. The guide is left set up (``compiled_init_seeds``):
     it draws for every seed at that seed's params.
@@ -402,6 +458,9 @@ def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
     the batch's compile, and the run until that seed stopped.
     ``step_compiler_options``: XLA options for the step program alone (e.g.
     ``runtime.heavy_program_options()``), None for the process's.
+    ``static_blocks``: the step program loops over chunks of static length
+    (``chunk_runner``'s ``block``); None: on an accelerator only, where a loop of
+    traced length waits on the device at every step. On the CPU the plain loop.
     """
     from .convergence import convergence_step, final_trend, floor, settings
 
@@ -416,8 +475,11 @@ def run_svi_seeds(model, guide, data: dict, *, seeds: list[int], max_steps: int,
     states = compiled_init_seeds(svi, [jax.random.PRNGKey(seed) for seed in seeds], data,
                                  init_params)
     chunk = max(1, min(int(chunk), int(max_steps)))
-    batch = _Batch(svi, states, chunk, data,
-                   batch_mode(batch, str(jax.devices()[0].platform)), step_compiler_options)
+    platform = str(jax.devices()[0].platform)
+    if static_blocks is None:
+        static_blocks = platform != "cpu"
+    batch = _Batch(svi, states, chunk, data, batch_mode(batch, platform), step_compiler_options,
+                   block=chunk if static_blocks else None)
     state = batch.state
     jax.block_until_ready(batch.call(state, np.ones(size, int))[1:])  # a program's first call sets it up
     t_compiled = time.perf_counter()
