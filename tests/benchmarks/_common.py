@@ -1,7 +1,8 @@
 """Shared helpers of the benchmark scripts (tests/benchmarks/*.py).
 
 Every script prints a table and writes ``results/bench/<name>.json``: the rows, the
-settings, the machine (CPUs, load average before and after, versions) and, for each
+settings, the machine (CPUs, load average and CPU counters before and after,
+versions), a note where other processes used the CPUs meanwhile, and, for each
 timing, every run and their median. JAX timings block on the results
 (``jax.block_until_ready``) before the clock stops.
 
@@ -73,11 +74,27 @@ def run_cmd(cmd, *, cwd=None, env=None, timeout=None, log=None, check=True) -> f
     return wall
 
 
+def cpu_snapshot() -> dict | None:
+    """CPU seconds the whole machine has been busy (``/proc/stat``: user, nice, system,
+    irq, softirq; not idle, iowait or steal) and those of this process and its waited-for
+    descendants (``os.times``), with the wall clock; None without ``/proc/stat``."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:8]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    t = os.times()
+    return {"wall": time.time(),
+            "busy": (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK"),
+            "ours": t.user + t.system + t.children_user + t.children_system}
+
+
 def machine() -> dict:
     import importlib.metadata as md
 
     out = {"host": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
-           "loadavg": list(os.getloadavg())}
+           "loadavg": list(os.getloadavg()), "cpu": cpu_snapshot()}
     for pkg in ("jax", "jaxlib", "numpyro", "snakemake", "optax"):
         try:
             out[pkg] = md.version(pkg)
@@ -86,8 +103,26 @@ def machine() -> dict:
     return out
 
 
-def load_warning(limit: float | None = None) -> str | None:
-    """A line when the 1-minute load average says other work shares the CPUs."""
+OTHER_CORES_LIMIT = 0.25  # cores that other processes may use on average, unnoted
+
+
+def load_warning(started: dict | None = None, limit: float | None = None,
+                 now: dict | None = None) -> str | None:
+    """A line when other work shared the CPUs. With ``started`` (``machine()`` at the
+    benchmark's start, holding a ``cpu_snapshot``): the CPU seconds the machine was
+    busy since, less this process's and its children's, over the wall time: more than
+    ``limit`` cores (``OTHER_CORES_LIMIT``) on average. Without it, the 1-minute load
+    average against half the CPUs (which counts the benchmark's own work too)."""
+    before = (started or {}).get("cpu")
+    now = now or cpu_snapshot()
+    if before and now and now["wall"] > before["wall"]:
+        others = max(0.0, (now["busy"] - before["busy"]) - (now["ours"] - before["ours"]))
+        cores = others / (now["wall"] - before["wall"])
+        limit = OTHER_CORES_LIMIT if limit is None else limit
+        if cores > limit:
+            return (f"note: other processes used {others:.0f} CPU-seconds during the run "
+                    f"({cores:.2f} cores on average): timings are noisy")
+        return None
     load1 = os.getloadavg()[0]
     limit = limit if limit is not None else 0.5 * (os.cpu_count() or 1)
     if load1 > limit:

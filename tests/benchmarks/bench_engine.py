@@ -116,7 +116,7 @@ def main(argv=None):
     C.table(rows, ["model", "J", "latents", "particles", "steps", "engine_steps_per_s",
                    "hand_steps_per_s", "ratio"],
             title=f"Engine overhead (AutoNormal, median of {reps}; target ratio >= 0.9)")
-    note = C.load_warning()
+    note = C.load_warning(started)
     if note:
         print(note)
     path = C.save("engine" if not args.workflow else "engine-other", rows, {"steps": steps, "chunk": args.chunk, "repeats": reps,

@@ -92,7 +92,7 @@ def main(argv=None):
     C.table(rows, ["model", "J", "chain_method", "threads", "warmup", "draws", "warmup_s",
                    "sampling_s", "draws_per_s", "min_ess_bulk", "ess_per_s", "speedup"],
             title=f"NUTS, {args.chains} chains: parallel vs sequential (median of {reps})")
-    note = C.load_warning()
+    note = C.load_warning(started)
     if note:
         print(note)
     path = C.save("nuts", rows, {"warmup": warmup, "draws": draws, "chains": args.chains,

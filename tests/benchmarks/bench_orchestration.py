@@ -195,7 +195,7 @@ def main(argv=None):
     if start:
         C.table(start, ["what", "process", "import", "compile", "fit_job", "new_entries"],
                 title=f"Per-job start-up, linreg, tiny budget (median of {reps}; seconds)")
-    notes = [C.load_warning(), C.scontrol_note()]
+    notes = [C.load_warning(started), C.scontrol_note()]
     for n in filter(None, notes):
         print(n)
     path = C.save("orchestration", dry + start, {"repeats": reps, "quick": args.quick,

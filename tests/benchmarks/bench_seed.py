@@ -325,7 +325,7 @@ def main(argv=None):
             if args.fit_seeds > 0 else []
         acc = score_all(work, cfg, offsets)
         print_accuracy(acc, 1 + len(offsets))
-    notes = [C.load_warning(), C.scontrol_note()]
+    notes = [C.load_warning(started), C.scontrol_note()]
     for n in filter(None, notes):
         print(n)
     path = C.save("seed", rows + [{"per_fit": fit_rows, "accuracy": acc, "per_rule_warm": per_rule,

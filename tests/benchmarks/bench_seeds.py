@@ -105,7 +105,7 @@ def main():
     for r in rows:
         print(" | ".join(C.fmt(r[c]) for c in cols))
     C.save("seeds", rows, {"steps": steps, "repeats": args.repeats, "sizes": sizes}, started,
-           notes=[C.load_warning()])
+           notes=[C.load_warning(started)])
 
 
 if __name__ == "__main__":

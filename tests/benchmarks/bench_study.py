@@ -132,7 +132,7 @@ def main(argv=None):
                 title=f"[{phase}] job seconds and peak memory (MB) by rule (benchmark files)")
         for kind, split in (b.get("fits") or {}).items():
             print(f"[{phase}] {kind} fits: " + ", ".join(f"{k} {v:.0f}" for k, v in split.items()))
-    notes = [C.load_warning(), C.scontrol_note()]
+    notes = [C.load_warning(started), C.scontrol_note()]
     for n in filter(None, notes):
         print(n)
     path = C.save("study", rows + [{"breakdown": breakdown}],

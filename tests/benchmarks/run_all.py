@@ -93,6 +93,7 @@ def main(argv=None):
     p.add_argument("--study-args", default="", help="extra arguments of bench_study.py")
     p.add_argument("--summary-only", action="store_true", help="print the headlines of stored results")
     args = p.parse_args(argv)
+    started = C.machine()
     failed = []
     if not args.summary_only:
         for name in [n for n in ORDER if n in args.only.split(",")]:
@@ -112,7 +113,7 @@ def main(argv=None):
     print()
     C.table(headlines(), ["what", "value", "unit", "target", "met"],
             title="Headlines (results/bench/*.json)")
-    note = C.load_warning()
+    note = C.load_warning(started)
     if note:
         print(note)
     if failed:

@@ -251,3 +251,19 @@ def test_gpu_bench_compares_each_j_across_platforms_and_with_the_hand_loop(bench
     assert by_j[4096]["gpu_over_cpu_engine"] is None
     assert by_j[4096]["gpu_engine_over_hand"] == pytest.approx(0.75)
     assert by_j[65536]["gpu_over_cpu_hand"] is None  # no CPU run at that size
+
+
+def test_the_load_note_counts_other_processes_cpu_not_the_benchmarks_own(bench_path):
+    """A benchmark busy on every core is not "other work"; CPU used by others is."""
+    import _common as C
+
+    start = {"cpu": {"wall": 100.0, "busy": 1000.0, "ours": 10.0}}
+    # 60 s on 2 cores, all of it this process's children (the study it timed)
+    own = {"wall": 160.0, "busy": 1120.0, "ours": 130.0}
+    assert C.load_warning(start, now=own) is None
+    # the same, and another process used half a core meanwhile
+    shared = {"wall": 160.0, "busy": 1150.0, "ours": 130.0}
+    note = C.load_warning(start, now=shared)
+    assert note and "30 CPU-seconds" in note and "0.50 cores" in note
+    snap = C.cpu_snapshot()  # this machine's own counters, where it has /proc/stat
+    assert snap is None or (snap["busy"] > 0 and snap["ours"] > 0)
