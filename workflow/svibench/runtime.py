@@ -81,8 +81,9 @@ def step_program_options(heavy_steps: bool, budget_gradients: int) -> dict | Non
     ``NEW_EMITTERS`` too for such a budget where the job compiles with the legacy
     emitters; else None (the process's settings, the user's ``XLA_FLAGS`` included)."""
     big = budget_gradients >= HEAVY_STEP_GRADIENTS
-    options = {**((heavy_program_options() or {}) if heavy_steps or big else {}),
-               **(NEW_EMITTERS if big and _legacy_emitters_on else {})}
+    options = (heavy_program_options() or {}) if heavy_steps or big else {}
+    if big and _legacy_emitters_on:
+        options = {**options, **NEW_EMITTERS}
     return options or None
 
 

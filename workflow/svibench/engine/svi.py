@@ -102,6 +102,15 @@ def svi_step(svi, state, step_key, data: dict):
     return state._replace(optim_state=optim_state, mutable_state=mutable_state), loss
 
 
+def _checked_step(svi, state, step_key, data: dict):
+    """``svi_step`` and whether its loss and the optimiser state it made are finite:
+    ``(state, loss, ok)``, the body of both step loops."""
+    import jax.numpy as jnp
+
+    state, loss = svi_step(svi, state, step_key, data)
+    return state, loss, jnp.isfinite(loss) & _all_finite(state.optim_state)
+
+
 def chunk_runner(svi, chunk: int, jit: bool = True, block: int | None = None):
     """``run(state, n_left, data) -> (state, losses (chunk,), finite (chunk,))``.
 
@@ -136,8 +145,7 @@ def chunk_runner(svi, chunk: int, jit: bool = True, block: int | None = None):
 
         def body(i, carry):
             state, losses, finite = carry
-            state, loss = svi_step(svi, state, keys[i], data)
-            ok = jnp.isfinite(loss) & _all_finite(state.optim_state)
+            state, loss, ok = _checked_step(svi, state, keys[i], data)
             return state, losses.at[i].set(loss), finite.at[i].set(ok)
 
         init = (state, jnp.full((chunk,), jnp.nan), jnp.zeros((chunk,), dtype=bool))
@@ -161,8 +169,7 @@ def _block_runner(svi, chunk: int, block: int, jit: bool):
             def step(j, carry):
                 state, losses, finite = carry
                 i = b * block + j
-                new, loss = svi_step(svi, state, keys[i], data)
-                ok = jnp.isfinite(loss) & _all_finite(new.optim_state)
+                new, loss, ok = _checked_step(svi, state, keys[i], data)
                 live = i < n_left
                 state = jax.tree.map(lambda n, o: jnp.where(live, n, o), new, state)
                 return (state, losses.at[i].set(jnp.where(live, loss, jnp.nan)),
